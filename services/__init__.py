@@ -1,0 +1,1 @@
+"""dialognet services: registration (now), notification and reporting (later), and their runtime."""

@@ -1,0 +1,1 @@
+"""The `dialognet` command line."""

@@ -1,0 +1,17 @@
+"""Entry point of the `dialognet` command: one sub-command a module."""
+
+import typer
+
+from services.cli import emit_cmd, replay_cmd, run_cmd, schemas_cmd, token_cmd, up_cmd
+
+app = typer.Typer(no_args_is_help=True, help="dialognet: registration services for the dialogue network")
+app.command("up")(up_cmd.up)
+app.command("run")(run_cmd.run)
+app.command("emit")(emit_cmd.emit)
+app.command("replay")(replay_cmd.replay)
+app.add_typer(token_cmd.app, name="token")
+app.add_typer(schemas_cmd.app, name="schemas")
+
+
+def main() -> None:
+    app()

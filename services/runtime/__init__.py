@@ -1,0 +1,1 @@
+"""What every service runs on, nothing domain-specific."""

@@ -1,0 +1,91 @@
+"""The connection pool and the numbered SQL migrations each service applies at start-up."""
+
+import json
+import logging
+import re
+import zlib
+from importlib import resources
+from typing import Any
+
+import asyncpg
+
+log = logging.getLogger(__name__)
+
+_MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+# Runtime migrations (outbox, inbox) are written once and applied into each service's schema.
+SCHEMA_PLACEHOLDER = "__schema__"
+RUNTIME_MIGRATIONS = "services.runtime.migrations"
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for json_type in ("json", "jsonb"):
+        await conn.set_type_codec(
+            json_type, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        )
+
+
+async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        server_settings={"application_name": "dialognet", "timezone": "UTC"},
+    )
+    assert pool is not None
+    return pool
+
+
+def migration_files(package: str, schema: str) -> list[tuple[str, str]]:
+    """(id, sql) of every `NNN_name.sql` in a migrations package, in order, for one schema."""
+    folder = resources.files(package)
+    names = sorted(entry.name for entry in folder.iterdir() if _MIGRATION_NAME.match(entry.name))
+    prefix = package.rsplit(".", 2)[-2]
+    return [
+        (
+            f"{prefix}/{name}",
+            folder.joinpath(name).read_text(encoding="utf-8").replace(SCHEMA_PLACEHOLDER, schema),
+        )
+        for name in names
+    ]
+
+
+async def migrate(conn: asyncpg.Connection, *, schema: str, package: str) -> list[str]:
+    """Apply the runtime's and the service's migrations not yet applied; returns their ids.
+
+    Each runs in its own transaction. An advisory lock keyed by the schema makes replicas
+    starting together take turns.
+    """
+    lock_key = zlib.crc32(f"dialognet-migrate-{schema}".encode())
+    applied_now: list[str] = []
+    await conn.execute("SELECT pg_advisory_lock($1)", lock_key)
+    try:
+        await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        await conn.execute(
+            f'CREATE TABLE IF NOT EXISTS "{schema}".schema_migrations ('
+            " id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        done = {row["id"] for row in await conn.fetch(f'SELECT id FROM "{schema}".schema_migrations')}
+        pending = migration_files(RUNTIME_MIGRATIONS, schema) + migration_files(package, schema)
+        for migration_id, sql in pending:
+            if migration_id in done:
+                continue
+            async with conn.transaction():
+                await conn.execute(sql)
+                await conn.execute(
+                    f'INSERT INTO "{schema}".schema_migrations (id) VALUES ($1)', migration_id
+                )
+            applied_now.append(migration_id)
+            log.info("applied migration %s in schema %s", migration_id, schema)
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", lock_key)
+    return applied_now
+
+
+async def ping(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn:
+        await conn.fetchval("SELECT 1")
+
+
+Record = asyncpg.Record
+JsonObject = dict[str, Any]

@@ -1,0 +1,43 @@
+"""Metrics of the runtime parts every service shares; services define their own beside them."""
+
+from prometheus_client import Counter, Gauge, Histogram
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+OUTBOX_PUBLISHED = Counter(
+    "dialognet_outbox_published_total", "Outbox events published to Kafka", ["schema"]
+)
+OUTBOX_PUBLISH_FAILURES = Counter(
+    "dialognet_outbox_publish_failures_total", "Relay rounds that failed and will be retried", ["schema"]
+)
+OUTBOX_PENDING = Gauge(
+    "dialognet_outbox_pending_events", "Outbox events not yet published (at last scrape)", ["schema"]
+)
+CONSUMED = Counter(
+    "dialognet_consumer_messages_total",
+    "Messages a consumer finished with, by outcome (processed, duplicate, rejected, dead_lettered)",
+    ["consumer", "outcome"],
+)
+CONSUMER_RETRIES = Counter(
+    "dialognet_consumer_retries_total", "Transient failures that will be redelivered", ["consumer"]
+)
+PROCESSING_LATENCY = Histogram(
+    "dialognet_consumer_event_latency_seconds",
+    "From the event's occurred_at to the end of its processing",
+    ["consumer"],
+    buckets=LATENCY_BUCKETS,
+)
+CONSUMER_LAG = Gauge(
+    "dialognet_consumer_lag_messages",
+    "Messages behind the partition end, as seen at the last processed message",
+    ["consumer", "topic", "partition"],
+)
+HTTP_REQUESTS = Counter(
+    "dialognet_http_requests_total", "HTTP requests answered", ["service", "method", "route", "status"]
+)
+HTTP_DURATION = Histogram(
+    "dialognet_http_request_duration_seconds",
+    "HTTP request handling time",
+    ["service", "method", "route"],
+    buckets=LATENCY_BUCKETS,
+)

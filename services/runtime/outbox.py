@@ -1,0 +1,163 @@
+"""Transactional outbox: append events with the state change; the relay publishes them in order."""
+
+import asyncio
+import contextlib
+import json
+import logging
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+
+from schemas.envelope import Envelope
+from schemas.topics import Topic, topic_name
+from services.runtime import metrics
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One event to publish on a topic; `subject_id` names the organisation it is about."""
+
+    topic: Topic
+    event: Envelope
+    subject_id: UUID | None = None
+
+
+def outbox_row(message: Outgoing) -> tuple[UUID, str, str, str, str, datetime, UUID | None]:
+    event = message.event
+    return (
+        event.event_id,
+        message.topic.value,
+        event.key,
+        event.type,
+        event.model_dump_json(),
+        event.occurred_at,
+        message.subject_id,
+    )
+
+
+async def append(conn: asyncpg.Connection, schema: str, messages: Sequence[Outgoing]) -> None:
+    """Write events into the outbox; the caller owns the transaction that holds the change."""
+    if not messages:
+        return
+    await conn.executemany(
+        f"INSERT INTO {schema}.outbox"
+        " (event_id, topic, message_key, type, envelope, occurred_at, subject_id)"
+        " VALUES ($1, $2, $3, $4, $5::text::jsonb, $6, $7)",
+        [outbox_row(message) for message in messages],
+    )
+
+
+def encode_envelope(envelope: dict[str, object]) -> bytes:
+    return json.dumps(envelope, separators=(",", ":")).encode()
+
+
+class OutboxRelay:
+    """Publishes outbox rows in id order and marks them published.
+
+    Only one relay per schema publishes at a time (a transaction-scoped advisory lock), so
+    replicas never interleave batches and per-key order holds. A crash between publishing and
+    marking means the batch is published again: consumers dedupe by `event_id`.
+    """
+
+    def __init__(
+        self,
+        *,
+        pool: asyncpg.Pool,
+        producer: AIOKafkaProducer,
+        schema: str,
+        topic_prefix: str,
+        batch_size: int,
+        poll_interval_seconds: float,
+    ) -> None:
+        self._pool = pool
+        self._producer = producer
+        self._schema = schema
+        self._prefix = topic_prefix
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval_seconds
+        self._wake = asyncio.Event()
+        self._lock_key = zlib.crc32(f"dialognet-outbox-{schema}".encode())
+
+    async def run(self) -> None:
+        listener = await self._pool.acquire()
+        channel = f"{self._schema}_outbox"
+        await listener.add_listener(channel, self._on_notify)
+        try:
+            while True:
+                try:
+                    while await self.publish_batch() == self._batch_size:
+                        pass
+                except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as error:
+                    log.warning("outbox relay: publishing failed, will retry: %s", error)
+                    metrics.OUTBOX_PUBLISH_FAILURES.labels(self._schema).inc()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._poll_interval)
+                self._wake.clear()
+        finally:
+            with contextlib.suppress(Exception):
+                await listener.remove_listener(channel, self._on_notify)
+            await self._pool.release(listener)
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
+
+    async def publish_batch(self) -> int:
+        """Publish up to one batch; returns how many rows were published."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", self._lock_key):
+                return 0  # another replica is relaying right now
+            rows = await conn.fetch(
+                f"SELECT id, topic, message_key, type, envelope, occurred_at FROM {self._schema}.outbox"
+                " WHERE status = 'not_published' ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+                self._batch_size,
+            )
+            if not rows:
+                return 0
+            await self._send_in_order(rows)
+            await conn.execute(
+                f"UPDATE {self._schema}.outbox SET status = 'published', published_at = now()"
+                " WHERE id = ANY($1::bigint[])",
+                [row["id"] for row in rows],
+            )
+        metrics.OUTBOX_PUBLISHED.labels(self._schema).inc(len(rows))
+        return len(rows)
+
+    async def _send_in_order(self, rows: Sequence[asyncpg.Record]) -> None:
+        # send() queues in call order per partition; awaiting all acks afterwards keeps order
+        # while letting the producer batch.
+        deliveries = [
+            await self._producer.send(
+                topic_name(Topic(row["topic"]), self._prefix),
+                value=encode_envelope(row["envelope"]),
+                key=row["message_key"].encode() or None,
+                headers=[("type", row["type"].encode())],
+            )
+            for row in rows
+        ]
+        await asyncio.gather(*deliveries)
+
+
+async def mark_for_replay(
+    conn: asyncpg.Connection,
+    schema: str,
+    *,
+    since: datetime | None = None,
+    event_type: str | None = None,
+) -> int:
+    """Queue published events again; the relay republishes them in their original order."""
+    result: str = await conn.execute(
+        f"UPDATE {schema}.outbox SET status = 'not_published', published_at = NULL"
+        " WHERE status = 'published'"
+        " AND ($1::timestamptz IS NULL OR occurred_at >= $1)"
+        " AND ($2::text IS NULL OR type = $2)",
+        since,
+        event_type,
+    )
+    return int(result.split()[-1])

@@ -1,0 +1,96 @@
+"""Settings from DIALOGNET_* variables, falling back to the platform file `dialognet up` writes."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from schemas.topics import DEFAULT_PREFIX
+
+PLATFORM_FILE = "platform.json"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DIALOGNET_", extra="ignore")
+
+    data_dir: Path = Field(default=Path(".dialognet"), description="Where `dialognet up` keeps its state")
+    kafka_bootstrap: str | None = None
+    database_url: SecretStr | None = None
+    registration_database_url: SecretStr | None = None
+    smtp_url: SecretStr | None = None
+    topic_prefix: str = DEFAULT_PREFIX
+
+    # Tansu answers a waiting fetch only when this runs out: keep it low (see DESIGN.md).
+    kafka_fetch_max_wait_ms: int = Field(default=10, ge=1, le=5000)
+    kafka_enable_idempotence: bool = False
+    kafka_consumer_group_prefix: str = "dialognet-"
+
+    admin_token: SecretStr | None = None
+    registration_host: str = "127.0.0.1"
+    registration_port: int = Field(default=8001, ge=1, le=65535)
+    public_base_url: str = "http://127.0.0.1:8001"
+    # Requests per minute per client address on the public endpoints.
+    public_rate_limit_per_minute: int = Field(default=60, ge=1)
+    trust_forwarded_for: bool = False
+
+    db_pool_min_size: int = Field(default=2, ge=1)
+    db_pool_max_size: int = Field(default=10, ge=1)
+    outbox_poll_interval_seconds: float = Field(default=1.0, gt=0)
+    outbox_batch_size: int = Field(default=500, ge=1)
+    log_level: str = "INFO"
+
+    def service_database_url(self, service: str) -> str:
+        """The database of one service: its own override, else the shared one."""
+        override: SecretStr | None = getattr(self, f"{service}_database_url", None)
+        chosen = override or self.database_url
+        if chosen is None:
+            raise PlatformNotFound(
+                f"no database configured for {service}: start `dialognet up` "
+                f"(data dir {self.data_dir}) or set DIALOGNET_DATABASE_URL"
+            )
+        return chosen.get_secret_value()
+
+    def bootstrap(self) -> str:
+        if not self.kafka_bootstrap:
+            raise PlatformNotFound(
+                f"no Kafka broker configured: start `dialognet up` (data dir {self.data_dir}) "
+                "or set DIALOGNET_KAFKA_BOOTSTRAP"
+            )
+        return self.kafka_bootstrap
+
+
+class PlatformNotFound(RuntimeError):
+    """Neither DIALOGNET_* settings nor a running `dialognet up` say where the infrastructure is."""
+
+
+def platform_file(data_dir: Path) -> Path:
+    return data_dir / PLATFORM_FILE
+
+
+def load_settings(data_dir: Path | None = None, **overrides: Any) -> Settings:
+    """Environment first; what is unset there comes from `<data_dir>/platform.json`, if present."""
+    base = Settings(**({"data_dir": data_dir} if data_dir else {}), **overrides)
+    recorded = read_platform(base.data_dir)
+    filled = {
+        name: value
+        for name, value in recorded.items()
+        if name in Settings.model_fields and getattr(base, name) is None
+    }
+    return base.model_copy(update=_typed(filled)) if filled else base
+
+
+def _typed(values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: SecretStr(value) if Settings.model_fields[name].annotation == SecretStr | None else value
+        for name, value in values.items()
+    }
+
+
+def read_platform(data_dir: Path) -> dict[str, Any]:
+    path = platform_file(data_dir)
+    if not path.exists():
+        return {}
+    recorded: dict[str, Any] = json.loads(path.read_text())
+    return recorded
