@@ -10,6 +10,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from schemas.topics import DEFAULT_PREFIX
 
 PLATFORM_FILE = "platform.json"
+# Written by `dialognet up` with mode 0600; never part of platform.json or the logs.
+ADMIN_TOKEN_FILE = "admin-token"
 
 
 class Settings(BaseSettings):
@@ -78,6 +80,9 @@ def load_settings(data_dir: Path | None = None, **overrides: Any) -> Settings:
         for name, value in recorded.items()
         if name in Settings.model_fields and getattr(base, name) is None
     }
+    token_path = base.data_dir / ADMIN_TOKEN_FILE
+    if base.admin_token is None and token_path.exists():
+        filled["admin_token"] = token_path.read_text().strip()
     return base.model_copy(update=_typed(filled)) if filled else base
 
 
