@@ -19,6 +19,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default=Path(".dialognet"), description="Where `dialognet up` keeps its state")
     kafka_bootstrap: str | None = None
+    kafka_port: int = Field(default=9092, ge=1, le=65535)  # embedded broker of `dialognet up`
     database_url: SecretStr | None = None
     registration_database_url: SecretStr | None = None
     smtp_url: SecretStr | None = None

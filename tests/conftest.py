@@ -1,0 +1,89 @@
+"""Shared fixtures: real PostgreSQL and Kafka, started lazily only for tests that ask for them."""
+
+import os
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+
+from services.runtime.embedded import BrokerProcess, EmbeddedPostgres, free_port
+from services.runtime.settings import Settings
+
+TEST_ADMIN_TOKEN = "test-admin-token"
+
+
+@dataclass(frozen=True)
+class Infra:
+    """Where the session's PostgreSQL server and Kafka broker are."""
+
+    admin_database_url: str
+    kafka_bootstrap: str
+    embedded_postgres: bool
+
+
+@pytest.fixture(scope="session")
+async def infra(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Infra]:
+    # Never the machine's own PostgreSQL: only what DIALOGNET_DATABASE_URL names, else embedded.
+    database_url = os.environ.get("DIALOGNET_DATABASE_URL")
+    bootstrap = os.environ.get("DIALOGNET_KAFKA_BOOTSTRAP")
+    base = tmp_path_factory.mktemp("infra")
+    postgres = None if database_url else EmbeddedPostgres(base / "postgres")
+    broker = None if bootstrap else BrokerProcess(free_port(), base / "broker.log")
+    try:
+        if postgres is not None:
+            postgres.start()
+            database_url = postgres.uri
+        if broker is not None:
+            await broker.start()
+            bootstrap = broker.bootstrap
+        assert database_url is not None
+        assert bootstrap is not None
+        yield Infra(database_url, bootstrap, embedded_postgres=postgres is not None)
+    finally:
+        if broker is not None:
+            broker.stop()
+        if postgres is not None:
+            postgres.stop()
+
+
+def with_database(url: str, database: str) -> str:
+    """The same server (host, socket, credentials, options), another database name."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+@pytest.fixture
+async def database_url(infra: Infra) -> AsyncIterator[str]:
+    """A fresh, empty database for one test, dropped afterwards."""
+    name = f"dn_{secrets.token_hex(6)}"
+    admin = await asyncpg.connect(infra.admin_database_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield with_database(infra.admin_database_url, name)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+def topic_prefix() -> str:
+    """Own topics per test, so tests sharing the broker never see each other's messages."""
+    return f"t{secrets.token_hex(4)}."
+
+
+@pytest.fixture
+def settings(infra: Infra, database_url: str, topic_prefix: str, tmp_path: Path) -> Settings:
+    port = free_port()
+    return Settings(
+        database_url=database_url,
+        kafka_bootstrap=infra.kafka_bootstrap,
+        topic_prefix=topic_prefix,
+        admin_token=TEST_ADMIN_TOKEN,
+        data_dir=tmp_path,
+        registration_port=port,
+        public_base_url=f"http://127.0.0.1:{port}",
+    )

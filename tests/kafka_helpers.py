@@ -1,0 +1,98 @@
+"""Plain aiokafka produce and consume for tests: no consumer group, read from the beginning."""
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+
+@dataclass(frozen=True)
+class ConsumedMessage:
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+    headers: dict[str, str]
+    value: Any
+
+
+Stop = int | Callable[[ConsumedMessage], bool]
+
+
+def _decode(record: Any) -> ConsumedMessage:
+    return ConsumedMessage(
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        key=record.key.decode() if record.key is not None else None,
+        headers={name: value.decode() for name, value in record.headers},
+        value=json.loads(record.value) if record.value else None,
+    )
+
+
+def _done(got: list[ConsumedMessage], stop: Stop) -> bool:
+    if isinstance(stop, int):
+        return len(got) >= stop
+    return any(stop(message) for message in got)
+
+
+async def _assign_all(consumer: AIOKafkaConsumer, topic: str, deadline: float) -> None:
+    # The topic may be created a moment after the test starts waiting for it.
+    while not (partitions := consumer.partitions_for_topic(topic)):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"topic {topic} does not exist")
+        await consumer.topics()  # refreshes metadata
+    consumer.assign([TopicPartition(topic, partition) for partition in sorted(partitions)])
+    await consumer.seek_to_beginning()
+
+
+async def consume_until(
+    bootstrap: str, topic: str, stop: Stop, timeout: float = 10.0
+) -> list[ConsumedMessage]:
+    """Every message of `topic` from the beginning until `stop` (a count, or a predicate that
+    one message satisfies) is reached; AssertionError listing what arrived on timeout."""
+    deadline = time.monotonic() + timeout
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=10,  # Tansu answers a waiting fetch only when this runs out
+    )
+    await consumer.start()
+    got: list[ConsumedMessage] = []
+    try:
+        await _assign_all(consumer, topic, deadline)
+        while not _done(got, stop):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{topic}: no {stop} after {timeout}s; got {got}")
+            batches = await consumer.getmany(timeout_ms=100)
+            got.extend(_decode(record) for records in batches.values() for record in records)
+    finally:
+        await consumer.stop()
+    return got
+
+
+async def produce(
+    bootstrap: str,
+    topic: str,
+    value: bytes | dict[str, Any],
+    key: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> None:
+    """Send one message and wait for the broker's acknowledgement."""
+    payload = value if isinstance(value, bytes) else json.dumps(value).encode()
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=False)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            topic,
+            payload,
+            key=key.encode() if key is not None else None,
+            headers=[(name, text.encode()) for name, text in (headers or {}).items()],
+        )
+    finally:
+        await producer.stop()
