@@ -29,7 +29,8 @@ def export(root: RootOption = package_root()) -> None:
     """Write the generated files; add a snapshot for each newly published version."""
     changed = write_all(root)
     for path in changed:
-        typer.echo(f"updated {path}")
+        # write_all also deletes generated files no model produces any more.
+        typer.echo(f"{'wrote' if path.exists() else 'removed'} {path}")
     if not changed:
         typer.echo(f"all files in {root} are up to date")
 
