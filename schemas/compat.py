@@ -31,11 +31,11 @@ def breaking_changes(published: JsonObject, current: JsonObject) -> list[str]:
 
 
 def _compare(walk: _Walk, published: JsonObject, current: JsonObject, path: str) -> None:
-    # `$ref`s are followed, not compared by name: renaming a `$defs` entry changes nothing.
     pair = (id(published), id(current))
     if pair in walk.seen:
         return
     walk.seen.add(pair)
+    # `$ref`s are followed, not compared by name: renaming a `$defs` entry changes nothing.
     old = _branches(published, walk.published_root)
     new = _branches(current, walk.current_root)
     _compare_types(walk, old, new, path)
