@@ -8,6 +8,7 @@ from importlib import resources
 from typing import Any
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ def migration_files(package: str, schema: str) -> list[tuple[str, str]]:
     ]
 
 
-async def migrate(conn: asyncpg.Connection, *, schema: str, package: str) -> list[str]:
+async def migrate(conn: "Connection", *, schema: str, package: str) -> list[str]:
     """Apply the runtime's and the service's migrations not yet applied; returns their ids.
 
     Each runs in its own transaction. An advisory lock keyed by the schema makes replicas
@@ -65,7 +66,9 @@ async def migrate(conn: asyncpg.Connection, *, schema: str, package: str) -> lis
             f'CREATE TABLE IF NOT EXISTS "{schema}".schema_migrations ('
             " id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
         )
-        done = {row["id"] for row in await conn.fetch(f'SELECT id FROM "{schema}".schema_migrations')}
+        done = {
+            row["id"] for row in await conn.fetch(f'SELECT id FROM "{schema}".schema_migrations')
+        }
         pending = migration_files(RUNTIME_MIGRATIONS, schema) + migration_files(package, schema)
         for migration_id, sql in pending:
             if migration_id in done:
@@ -89,3 +92,5 @@ async def ping(pool: asyncpg.Pool) -> None:
 
 Record = asyncpg.Record
 JsonObject = dict[str, Any]
+# What store functions take: a plain connection or one borrowed from the pool.
+Connection = asyncpg.Connection | PoolConnectionProxy

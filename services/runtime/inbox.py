@@ -1,9 +1,9 @@
 """Idempotent consumption: remember processed message ids in the effect's own transaction."""
 
-import asyncpg
+from services.runtime.db import Connection
 
 
-async def claim(conn: asyncpg.Connection, *, schema: str, consumer: str, event_id: str) -> bool:
+async def claim(conn: Connection, *, schema: str, consumer: str, event_id: str) -> bool:
     """True when this message has not been processed yet; must run inside the effect's transaction.
 
     If the transaction rolls back, so does the claim, and the redelivered message is processed again.

@@ -8,10 +8,14 @@ OUTBOX_PUBLISHED = Counter(
     "dialognet_outbox_published_total", "Outbox events published to Kafka", ["schema"]
 )
 OUTBOX_PUBLISH_FAILURES = Counter(
-    "dialognet_outbox_publish_failures_total", "Relay rounds that failed and will be retried", ["schema"]
+    "dialognet_outbox_publish_failures_total",
+    "Relay rounds that failed and will be retried",
+    ["schema"],
 )
 OUTBOX_PENDING = Gauge(
-    "dialognet_outbox_pending_events", "Outbox events not yet published (at last scrape)", ["schema"]
+    "dialognet_outbox_pending_events",
+    "Outbox events not yet published (at last scrape)",
+    ["schema"],
 )
 CONSUMED = Counter(
     "dialognet_consumer_messages_total",
@@ -33,7 +37,9 @@ CONSUMER_LAG = Gauge(
     ["consumer", "topic", "partition"],
 )
 HTTP_REQUESTS = Counter(
-    "dialognet_http_requests_total", "HTTP requests answered", ["service", "method", "route", "status"]
+    "dialognet_http_requests_total",
+    "HTTP requests answered",
+    ["service", "method", "route", "status"],
 )
 HTTP_DURATION = Histogram(
     "dialognet_http_request_duration_seconds",

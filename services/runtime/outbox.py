@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaProducer
 from schemas.envelope import Envelope
 from schemas.topics import Topic, topic_name
 from services.runtime import metrics
+from services.runtime.db import Connection
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ def outbox_row(message: Outgoing) -> tuple[UUID, str, str, str, str, datetime, U
     )
 
 
-async def append(conn: asyncpg.Connection, schema: str, messages: Sequence[Outgoing]) -> None:
+async def append(conn: Connection, schema: str, messages: Sequence[Outgoing]) -> None:
     """Write events into the outbox; the caller owns the transaction that holds the change."""
     if not messages:
         return
@@ -94,7 +95,7 @@ class OutboxRelay:
                 try:
                     while await self.publish_batch() == self._batch_size:
                         pass
-                except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as error:
+                except (TimeoutError, OSError, asyncpg.PostgresError) as error:
                     log.warning("outbox relay: publishing failed, will retry: %s", error)
                     metrics.OUTBOX_PUBLISH_FAILURES.labels(self._schema).inc()
                 with contextlib.suppress(asyncio.TimeoutError):
@@ -145,7 +146,7 @@ class OutboxRelay:
 
 
 async def mark_for_replay(
-    conn: asyncpg.Connection,
+    conn: Connection,
     schema: str,
     *,
     since: datetime | None = None,

@@ -17,7 +17,9 @@ ADMIN_TOKEN_FILE = "admin-token"
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DIALOGNET_", extra="ignore")
 
-    data_dir: Path = Field(default=Path(".dialognet"), description="Where `dialognet up` keeps its state")
+    data_dir: Path = Field(
+        default=Path(".dialognet"), description="Where `dialognet up` keeps its state"
+    )
     kafka_bootstrap: str | None = None
     kafka_port: int = Field(default=9092, ge=1, le=65535)  # embedded broker of `dialognet up`
     database_url: SecretStr | None = None
@@ -74,7 +76,9 @@ def platform_file(data_dir: Path) -> Path:
 
 def load_settings(data_dir: Path | None = None, **overrides: Any) -> Settings:
     """Environment first; what is unset there comes from `<data_dir>/platform.json`, if present."""
-    base = Settings(**({"data_dir": data_dir} if data_dir else {}), **overrides)
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    base = Settings(**overrides)
     recorded = read_platform(base.data_dir)
     filled = {
         name: value
@@ -89,7 +93,9 @@ def load_settings(data_dir: Path | None = None, **overrides: Any) -> Settings:
 
 def _typed(values: dict[str, Any]) -> dict[str, Any]:
     return {
-        name: SecretStr(value) if Settings.model_fields[name].annotation == SecretStr | None else value
+        name: SecretStr(value)
+        if Settings.model_fields[name].annotation == SecretStr | None
+        else value
         for name, value in values.items()
     }
 

@@ -1,0 +1,69 @@
+"""`dialognet emit`: validate a message against the contract and publish it (for other systems)."""
+
+import asyncio
+import json
+from pathlib import Path
+
+import typer
+from pydantic import ValidationError
+
+from schemas.catalog import TOPIC_OF_TYPE, UnknownType, parse_event
+from schemas.envelope import Envelope
+from schemas.topics import Topic, topic_name
+from services.cli.platform import DataDirOption, settings_for
+from services.runtime import kafka
+from services.runtime.settings import PlatformNotFound, Settings
+
+
+def emit(
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help="JSON file with one envelope"
+    ),
+    topic: Topic = typer.Option(..., "--topic", help="Topic name without prefix, e.g. intake"),
+    data_dir: Path = DataDirOption,
+) -> None:
+    """Publish one message; refuses what the contract would reject, saying which field is wrong."""
+    envelope = _validated(file, topic)
+    settings = settings_for(data_dir)
+    try:
+        settings.bootstrap()
+    except PlatformNotFound as error:
+        raise typer.BadParameter(str(error)) from error
+    asyncio.run(_publish(settings, topic, envelope))
+    full_topic = topic_name(topic, settings.topic_prefix)
+    typer.echo(f"published {envelope.type} {envelope.event_id} to {full_topic}")
+
+
+def _validated(file: Path, topic: Topic) -> Envelope:
+    try:
+        raw = json.loads(file.read_text(encoding="utf-8"))
+        envelope = parse_event(raw)
+    except json.JSONDecodeError as error:
+        raise typer.BadParameter(f"{file} is not JSON: {error}") from error
+    except UnknownType as error:
+        raise typer.BadParameter(str(error)) from error
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(map(str, item['loc']))}: {item['msg']}" for item in error.errors()
+        )
+        raise typer.BadParameter(f"{file} does not match the contract: {problems}") from error
+    if TOPIC_OF_TYPE[envelope.type] is not topic:
+        expected = TOPIC_OF_TYPE[envelope.type].value
+        raise typer.BadParameter(
+            f"{envelope.type} belongs on topic {expected!r}, not {topic.value!r}"
+        )
+    return envelope
+
+
+async def _publish(settings: Settings, topic: Topic, envelope: Envelope) -> None:
+    producer = kafka.new_producer(settings)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            topic_name(topic, settings.topic_prefix),
+            value=envelope.to_json(),
+            key=envelope.kafka_key(),
+            headers=[(name, value.encode()) for name, value in envelope.kafka_headers().items()],
+        )
+    finally:
+        await producer.stop()

@@ -1,0 +1,86 @@
+"""`dialognet replay`: republish events from the outbox (the event log) in their original order."""
+
+import asyncio
+from datetime import datetime
+from pathlib import Path
+
+import asyncpg
+import typer
+
+from schemas.catalog import EVENT_TYPES
+from schemas.vocabulary import BERLIN
+from services.cli.platform import DataDirOption, settings_for, with_database
+from services.registration.store import SCHEMA
+from services.runtime import kafka
+from services.runtime.outbox import OutboxRelay, mark_for_replay
+from services.runtime.settings import Settings
+
+WAIT_FOR_RELAY_SECONDS = 120.0
+
+
+def replay(
+    since: datetime | None = typer.Option(
+        None,
+        "--since",
+        help="Only events that occurred at or after this time (no offset: Europe/Berlin)",
+    ),
+    event_type: str | None = typer.Option(None, "--type", help="Only events of this type"),
+    data_dir: Path = DataDirOption,
+) -> None:
+    """Republish; consumers dedupe by event_id, so read models converge and no e-mail goes twice."""
+    if event_type is not None and event_type not in EVENT_TYPES:
+        raise typer.BadParameter(
+            f"unknown type; one of: {', '.join(EVENT_TYPES)}", param_hint="--type"
+        )
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=BERLIN)
+    settings = settings_for(data_dir)
+
+    async def work(conn: asyncpg.Connection) -> int:
+        async with conn.transaction():
+            queued = await mark_for_replay(conn, SCHEMA, since=since, event_type=event_type)
+        await _drain(settings, conn)
+        return queued
+
+    queued = with_database(settings, "registration", work)
+    typer.echo(f"republished {queued} events")
+
+
+async def _drain(settings: Settings, conn: asyncpg.Connection) -> None:
+    """Publish what is queued; if a running service's relay holds the lock, wait for it instead."""
+    pool = await asyncpg.create_pool(
+        settings.service_database_url("registration"), min_size=1, max_size=2, init=_json
+    )
+    producer = kafka.new_producer(settings)
+    await producer.start()
+    try:
+        relay = OutboxRelay(
+            pool=pool,
+            producer=producer,
+            schema=SCHEMA,
+            topic_prefix=settings.topic_prefix,
+            batch_size=settings.outbox_batch_size,
+            poll_interval_seconds=settings.outbox_poll_interval_seconds,
+        )
+        deadline = asyncio.get_running_loop().time() + WAIT_FOR_RELAY_SECONDS
+        while await _pending(conn) > 0:
+            if await relay.publish_batch() == 0:
+                if asyncio.get_running_loop().time() > deadline:
+                    raise typer.Exit(3)
+                await asyncio.sleep(0.05)  # another relay holds the lock and is publishing
+    finally:
+        await producer.stop()
+        await pool.close()
+
+
+async def _json(conn: asyncpg.Connection) -> None:
+    from services.runtime.db import _init_connection
+
+    await _init_connection(conn)
+
+
+async def _pending(conn: asyncpg.Connection) -> int:
+    count: int = await conn.fetchval(
+        f"SELECT count(*) FROM {SCHEMA}.outbox WHERE status = 'not_published'"
+    )
+    return count

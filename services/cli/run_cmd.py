@@ -1,0 +1,28 @@
+"""`dialognet run SERVICE`: one service in the foreground, as in a container."""
+
+import logging
+from enum import StrEnum
+
+import typer
+
+from services.runtime.settings import PlatformNotFound, load_settings
+
+
+class ServiceName(StrEnum):
+    REGISTRATION = "registration"
+
+
+def run(service: ServiceName = typer.Argument(..., help="Which service to run")) -> None:
+    """Run one service until SIGTERM or Ctrl-C."""
+    settings = load_settings()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        settings.bootstrap()
+        settings.service_database_url(service.value)
+    except PlatformNotFound as error:
+        raise typer.BadParameter(str(error)) from error
+    from services.registration.app import serve
+
+    serve(settings)

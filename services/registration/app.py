@@ -1,0 +1,149 @@
+"""Composition root of the registration service: settings → pool → broker → HTTP app."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import uvicorn
+from fastapi import FastAPI, Request, Response
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from prometheus_client import REGISTRY
+
+from schemas.topics import Topic, topic_name
+from services.registration import metrics
+from services.registration.domain.errors import DomainError
+from services.registration.http import forums, organizations, registrations
+from services.registration.http.auth import TokenRoles
+from services.registration.intake import CONSUMER, IntakeConsumer
+from services.registration.service import RegistrationService
+from services.registration.store import SCHEMA, access
+from services.runtime import db, http, kafka
+from services.runtime.outbox import OutboxRelay
+from services.runtime.ratelimit import RateLimiter
+from services.runtime.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SERVICE = "registration"
+MIGRATIONS = "services.registration.migrations"
+
+
+def build_broker(settings: Settings, consumer: IntakeConsumer) -> KafkaBroker:
+    broker = KafkaBroker(
+        settings.bootstrap(),
+        acks="all",
+        enable_idempotence=settings.kafka_enable_idempotence,
+        middlewares=[
+            KafkaPrometheusMiddleware(registry=REGISTRY, app_name="dialognet_registration")
+        ],
+        log_level=logging.WARNING,
+    )
+    # MANUAL: the handler acknowledges only after the inbox transaction committed (or the DLQ
+    # accepted the message); a transient failure nacks, so nothing is lost or skipped.
+    broker.subscriber(
+        topic_name(Topic.INTAKE, settings.topic_prefix),
+        group_id=f"{settings.kafka_consumer_group_prefix}{CONSUMER}",
+        ack_policy=AckPolicy.MANUAL,
+        **kafka.consumer_options(settings),
+    )(consumer.handle)
+    return broker
+
+
+@asynccontextmanager
+async def running(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
+    pool = await db.create_pool(
+        settings.service_database_url(SERVICE),
+        min_size=settings.db_pool_min_size,
+        max_size=settings.db_pool_max_size,
+    )
+    async with pool.acquire() as conn:
+        await db.migrate(conn, schema=SCHEMA, package=MIGRATIONS)
+        cancel_secret = await access.signing_key(conn, "cancel_token")
+    await kafka.ensure_topics(settings)
+    producer = kafka.new_producer(settings)
+    await producer.start()
+    service = RegistrationService(pool, cancel_secret)
+    relay = OutboxRelay(
+        pool=pool,
+        producer=producer,
+        schema=SCHEMA,
+        topic_prefix=settings.topic_prefix,
+        batch_size=settings.outbox_batch_size,
+        poll_interval_seconds=settings.outbox_poll_interval_seconds,
+    )
+    relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
+    broker = build_broker(settings, IntakeConsumer(service, producer, settings.topic_prefix))
+    await broker.start()
+    app.state.settings = settings
+    app.state.service = service
+    app.state.pool = pool
+    app.state.broker = broker
+    app.state.token_roles = TokenRoles(pool, _secret(settings))
+    app.state.rate_limiter = RateLimiter(settings.public_rate_limit_per_minute)
+    log.info("registration service ready")
+    try:
+        yield
+    finally:
+        await broker.stop()
+        relay_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await relay_task
+        await producer.stop()
+        await pool.close()
+
+
+def _secret(settings: Settings) -> str | None:
+    return settings.admin_token.get_secret_value() if settings.admin_token else None
+
+
+async def _on_domain_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, DomainError)
+    metrics.REJECTIONS.labels(type(error).__name__.lower()).inc()
+    errors = [{"field": error.field, "message": error.message}] if error.field else []
+    return http.problem(error.status, type(error).__name__, error.message, errors)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with running(app, settings):
+            yield
+
+    app = FastAPI(
+        title="dialognet registration",
+        version="1",
+        description="Organisations, forums and registrations of the dialogue network.",
+        lifespan=lifespan,
+    )
+    http.install_problem_handlers(app)
+    app.add_exception_handler(DomainError, _on_domain_error)
+    http.install_request_metrics(app, SERVICE)
+    for router in (organizations.router, forums.router, registrations.router):
+        app.include_router(router)
+
+    async def database_ready() -> None:
+        await db.ping(app.state.pool)
+
+    async def broker_ready() -> None:
+        if not await app.state.broker.ping(timeout=2.0):
+            raise ConnectionError("broker not reachable")
+
+    http.install_health_and_metrics(app, {"database": database_ready, "broker": broker_ready})
+    return app
+
+
+def serve(settings: Settings) -> None:
+    """Run the service until SIGTERM/SIGINT (uvicorn handles both and runs the lifespan exit)."""
+    uvicorn.run(
+        create_app(settings),
+        host=settings.registration_host,
+        port=settings.registration_port,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_level=settings.log_level.lower(),
+    )

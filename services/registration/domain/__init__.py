@@ -1,0 +1,1 @@
+"""Registration's rules: plain functions over plain values that return the events they cause."""

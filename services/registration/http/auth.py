@@ -1,0 +1,81 @@
+"""Bearer-token authentication: who calls (anonymous, staff, intake) and what each may do."""
+
+import hmac
+import time
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from services.registration.store import access
+
+STAFF = "staff"
+INTAKE = "intake"
+# A token's role is cached briefly so the hot path does not pay a query per request.
+ROLE_CACHE_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Caller:
+    role: str | None  # None: anonymous
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role == STAFF
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.role is not None
+
+
+class TokenRoles:
+    """Resolves bearer tokens to roles: the admin token from settings, else the hashed table."""
+
+    def __init__(self, pool: object, admin_token: str | None) -> None:
+        self._pool = pool
+        self._admin_token = admin_token
+        self._cache: dict[str, tuple[str | None, float]] = {}
+
+    async def role_of(self, token: str) -> str | None:
+        if self._admin_token and hmac.compare_digest(token, self._admin_token):
+            return STAFF
+        key = access.token_hash(token)
+        cached = self._cache.get(key)
+        if cached and cached[1] > time.monotonic():
+            return cached[0]
+        async with self._pool.acquire() as conn:  # type: ignore[attr-defined]
+            role = await access.role_of(conn, token)
+        self._cache[key] = (role, time.monotonic() + ROLE_CACHE_SECONDS)
+        return role
+
+
+def unauthorized(detail: str) -> HTTPException:
+    return HTTPException(401, detail, headers={"WWW-Authenticate": 'Bearer realm="dialognet"'})
+
+
+async def caller(request: Request) -> Caller:
+    header = request.headers.get("authorization")
+    if not header:
+        return Caller(role=None)
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise unauthorized("use 'Authorization: Bearer <token>'")
+    roles: TokenRoles = request.app.state.token_roles
+    role = await roles.role_of(token.strip())
+    if role is None:
+        raise unauthorized("unknown or revoked token")
+    return Caller(role=role)
+
+
+CallerDep = Annotated[Caller, Depends(caller)]
+
+
+async def staff(who: CallerDep) -> Caller:
+    if not who.is_authenticated:
+        raise unauthorized("this endpoint needs a staff token")
+    if not who.is_staff:
+        raise HTTPException(403, "this endpoint needs the staff role")
+    return who
+
+
+StaffDep = Annotated[Caller, Depends(staff)]

@@ -1,0 +1,102 @@
+"""Registrations: register for a forum (public for open forums), list (staff), cancel."""
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Body, Header, Request, Response
+
+from schemas import commands
+from services.registration.http.auth import INTAKE, CallerDep, StaffDep, unauthorized
+from services.registration.http.deps import PublicCallerDep, ServiceDep, TraceDep
+from services.registration.http.paging import Cursor, Limit, bad_cursor
+from services.registration.http.views import (
+    AdmittedView,
+    RegistrationPage,
+    RegistrationView,
+    decode_cursor,
+    encode_cursor,
+)
+from services.registration.store import registrations as registration_store
+
+router = APIRouter(tags=["registrations"])
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", max_length=200, description="Repeat a request safely"),
+]
+
+
+@router.post("/v1/forums/{forum_id}/registrations", status_code=201, response_model=AdmittedView)
+async def register(
+    forum_id: UUID,
+    body: commands.Register,
+    request: Request,
+    response: Response,
+    service: ServiceDep,
+    trace: TraceDep,
+    who: PublicCallerDep,
+    idempotency_key: IdempotencyKey = None,
+) -> AdmittedView:
+    """Register for a forum. Public for open forums (rate-limited); the response is the only
+    place besides the registrant's e-mail where the cancel token appears."""
+    admitted = await service.register(
+        forum_id,
+        body,
+        trace,
+        idempotency_key=idempotency_key,
+        public=not who.is_authenticated,
+    )
+    if admitted.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    base = request.app.state.settings.public_base_url.rstrip("/")
+    view = RegistrationView.of(admitted.registration)
+    return AdmittedView(
+        **view.model_dump(),
+        cancel_token=admitted.cancel_token,
+        cancel_url=f"{base}/v1/registrations/{view.id}/cancel?token={admitted.cancel_token}",
+    )
+
+
+@router.get("/v1/forums/{forum_id}/registrations", response_model=RegistrationPage)
+async def list_registrations(
+    forum_id: UUID, service: ServiceDep, _: StaffDep, limit: Limit = 100, cursor: Cursor = None
+) -> RegistrationPage:
+    after = 0
+    if cursor:
+        try:
+            after = int(decode_cursor(cursor)[0])
+        except (ValueError, IndexError) as error:
+            raise bad_cursor() from error
+    await service.forum(forum_id)  # 404 for an unknown forum, not an empty page
+    async with service.pool.acquire() as conn:
+        found = await registration_store.list_page(
+            conn, forum_id, after_arrival=after, limit=limit + 1
+        )
+    last = found[limit - 1] if len(found) > limit else None
+    return RegistrationPage(
+        items=[RegistrationView.of(registration) for registration in found[:limit]],
+        next=encode_cursor(last.arrival) if last else None,
+    )
+
+
+@router.post("/v1/registrations/{registration_id}/cancel", response_model=RegistrationView)
+async def cancel_registration(
+    registration_id: UUID,
+    service: ServiceDep,
+    trace: TraceDep,
+    who: CallerDep,
+    body: Annotated[commands.CancelRegistration | None, Body()] = None,
+) -> RegistrationView:
+    """Staff (or an intake system) cancel by id; a registrant with the cancel token."""
+    command = body or commands.CancelRegistration()
+    if who.is_authenticated and command.cancel_token is None:
+        by = "staff" if who.is_staff else "intake"
+    elif command.cancel_token is not None:
+        by = "registrant"
+    else:
+        raise unauthorized("give the cancel_token from the confirmation, or a staff token")
+    cancelled = await service.cancel_registration(registration_id, command, trace, by=by)
+    return RegistrationView.of(cancelled)
+
+
+__all__ = ["INTAKE"]

@@ -1,0 +1,3 @@
+"""SQL of the registration schema; functions take the connection, the caller owns the transaction."""
+
+SCHEMA = "registration"

@@ -1,0 +1,253 @@
+"""Registrations table, the admitting statement, and Idempotency-Key records."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from schemas.commands import Register
+from schemas.registrations import RegistrationMade
+from schemas.vocabulary import RegistrationStatus
+from services.registration.domain.registrations import Registration
+from services.registration.store.organizations import contact_from
+from services.runtime.db import Connection
+
+COLUMNS = (
+    "r.id, r.forum_id, r.organization_id, o.name AS organization_name, r.status, r.attendees,"
+    " r.contact_name, r.contact_email, r.contact_phone, r.contact_language, r.wants_to_present,"
+    " r.interested_in_partnership, r.accessibility_needs, r.interpreter_needs, r.created_at,"
+    " r.arrival"
+)
+# 1-based place in the forum's waitlist, in arrival order.
+WAITLIST_POSITION = (
+    "CASE WHEN r.status = 'waitlisted' THEN (SELECT count(*) FROM registration.registrations w"
+    " WHERE w.forum_id = r.forum_id AND w.status = 'waitlisted' AND w.arrival <= r.arrival) END"
+)
+FROM = "registration.registrations r JOIN registration.organizations o ON o.id = r.organization_id"
+
+# Admission in one statement, so the forum row lock lasts one statement and no round trip.
+# Order of locks, as everywhere: organisation seats row, then forum row, then registrations.
+# - open_forum: the forum takes registrations (a snapshot read; the UPDATE below re-checks it).
+# - organization_seats: the organisation's attendees for this forum, waitlisted included; an
+#   existing row is updated only within the per-organisation cap (no row back = over the cap).
+# - seat: under the forum row lock, confirm when nobody waits and the seats fit, else waitlist
+#   (first in, first out); the counters are re-read after the lock, so no seat is sold twice.
+# - then the registration, its `registration.made` outbox row (status and position filled in
+#   here) and the Idempotency-Key record, all or nothing with the rest.
+ADMIT = """
+WITH open_forum AS (
+    SELECT id FROM registration.forums
+    WHERE id = $1 AND status = 'scheduled' AND registration_deadline >= $3
+),
+organization_seats AS (
+    INSERT INTO registration.organization_seats AS held (forum_id, organization_id, attendees)
+    SELECT id, $2, $4 FROM open_forum
+    ON CONFLICT (forum_id, organization_id) DO UPDATE
+        SET attendees = held.attendees + EXCLUDED.attendees
+        WHERE $5::integer IS NULL OR held.attendees + EXCLUDED.attendees <= $5
+    RETURNING attendees
+),
+seat AS (
+    UPDATE registration.forums AS f SET
+        seats_taken = f.seats_taken + CASE
+            WHEN f.waitlist_length = 0 AND f.seats_taken + $4 <= f.capacity THEN $4 ELSE 0 END,
+        waitlist_length = f.waitlist_length + CASE
+            WHEN f.waitlist_length = 0 AND f.seats_taken + $4 <= f.capacity THEN 0 ELSE 1 END,
+        updated_at = $3
+    FROM organization_seats
+    WHERE f.id = $1 AND f.status = 'scheduled' AND f.registration_deadline >= $3
+    RETURNING CASE WHEN f.waitlist_length = 0 THEN 'confirmed' ELSE 'waitlisted' END AS status,
+              NULLIF(f.waitlist_length, 0) AS waitlist_position
+),
+registration AS (
+    INSERT INTO registration.registrations (id, forum_id, organization_id, status, attendees,
+        contact_name, contact_email, contact_phone, contact_language, wants_to_present,
+        interested_in_partnership, accessibility_needs, interpreter_needs, consent_given_at,
+        created_at, confirmed_at)
+    SELECT $6, $1, $2, seat.status, $4, $7, $8, $9, $10, $11, $12, $13, $14, $3, $3,
+           CASE WHEN seat.status = 'confirmed' THEN $3::timestamptz END
+    FROM seat
+    RETURNING id
+),
+outbox AS (
+    INSERT INTO registration.outbox (event_id, topic, message_key, type, envelope, occurred_at,
+        subject_id)
+    SELECT $15, 'registrations', $1::text, 'registration.made',
+        jsonb_set(jsonb_set($16::text::jsonb, '{data,status}', to_jsonb(seat.status)),
+                  '{data,waitlist_position}', coalesce(to_jsonb(seat.waitlist_position), 'null')),
+        $3, $2
+    FROM seat, registration
+),
+idempotency AS (
+    INSERT INTO registration.idempotency_keys
+        (idempotency_key, request_hash, registration_id, response)
+    SELECT $17, $18, $6, jsonb_build_object('status', seat.status,
+                                            'waitlist_position', seat.waitlist_position)
+    FROM seat, registration WHERE $17::text IS NOT NULL
+)
+SELECT EXISTS (SELECT 1 FROM open_forum) AS forum_open,
+       EXISTS (SELECT 1 FROM organization_seats) AS within_cap,
+       (SELECT status FROM seat) AS status,
+       (SELECT waitlist_position FROM seat) AS waitlist_position
+"""
+
+
+@dataclass(frozen=True)
+class Admission:
+    forum_open: bool
+    within_cap: bool
+    status: RegistrationStatus | None
+    waitlist_position: int | None
+
+
+async def admit(
+    conn: Connection,
+    *,
+    registration_id: UUID,
+    forum_id: UUID,
+    organization_id: UUID,
+    seats_per_organization: int | None,
+    request: Register,
+    event: RegistrationMade,
+    now: datetime,
+    idempotency: tuple[str, str] | None,
+) -> Admission:
+    contact = request.contact
+    row = await conn.fetchrow(
+        ADMIT,
+        forum_id,
+        organization_id,
+        now,
+        request.attendees,
+        seats_per_organization,
+        registration_id,
+        contact.name,
+        str(contact.email),
+        contact.phone,
+        contact.language,
+        request.wants_to_present,
+        request.interested_in_partnership,
+        request.accessibility_needs,
+        request.interpreter_needs,
+        event.event_id,
+        event.model_dump_json(),
+        idempotency[0] if idempotency else None,
+        idempotency[1] if idempotency else None,
+    )
+    assert row is not None
+    return Admission(
+        forum_open=row["forum_open"],
+        within_cap=row["within_cap"],
+        status=RegistrationStatus(row["status"]) if row["status"] else None,
+        waitlist_position=row["waitlist_position"],
+    )
+
+
+def from_row(row: asyncpg.Record) -> Registration:
+    return Registration(
+        id=row["id"],
+        forum_id=row["forum_id"],
+        organization_id=row["organization_id"],
+        organization_name=row["organization_name"],
+        status=RegistrationStatus(row["status"]),
+        attendees=row["attendees"],
+        contact=contact_from(row),
+        wants_to_present=row["wants_to_present"],
+        interested_in_partnership=row["interested_in_partnership"],
+        accessibility_needs=row["accessibility_needs"],
+        interpreter_needs=row["interpreter_needs"],
+        created_at=row["created_at"],
+        waitlist_position=row["waitlist_position"],
+        arrival=row["arrival"],
+    )
+
+
+async def get(
+    conn: Connection, registration_id: UUID, *, lock: bool = False
+) -> Registration | None:
+    row = await conn.fetchrow(
+        f"SELECT {COLUMNS}, {WAITLIST_POSITION} AS waitlist_position FROM {FROM} WHERE r.id = $1"
+        + (" FOR UPDATE OF r" if lock else ""),
+        registration_id,
+    )
+    return from_row(row) if row else None
+
+
+async def list_page(
+    conn: Connection, forum_id: UUID, *, after_arrival: int, limit: int
+) -> list[Registration]:
+    rows = await conn.fetch(
+        f"SELECT {COLUMNS}, CASE WHEN r.status = 'waitlisted' THEN row_number() OVER"
+        " (PARTITION BY r.status = 'waitlisted' ORDER BY r.arrival) END AS waitlist_position"
+        f" FROM {FROM} WHERE r.forum_id = $1 ORDER BY r.arrival",
+        forum_id,
+    )
+    # Positions need the whole waitlist; the page is cut after numbering.
+    return [from_row(row) for row in rows if row["arrival"] > after_arrival][:limit]
+
+
+async def waitlist(conn: Connection, forum_id: UUID) -> list[Registration]:
+    rows = await conn.fetch(
+        f"SELECT {COLUMNS}, NULL::bigint AS waitlist_position FROM {FROM}"
+        " WHERE r.forum_id = $1 AND r.status = 'waitlisted' ORDER BY r.arrival",
+        forum_id,
+    )
+    return [from_row(row) for row in rows]
+
+
+async def confirmed_ids(conn: Connection, forum_id: UUID) -> set[UUID]:
+    rows = await conn.fetch(
+        "SELECT id FROM registration.registrations WHERE forum_id = $1 AND status = 'confirmed'",
+        forum_id,
+    )
+    return {row["id"] for row in rows}
+
+
+async def mark_confirmed(conn: Connection, registration_ids: list[UUID]) -> None:
+    await conn.execute(
+        "UPDATE registration.registrations SET status = 'confirmed', confirmed_at = now()"
+        " WHERE id = ANY($1::uuid[])",
+        registration_ids,
+    )
+
+
+async def mark_cancelled(conn: Connection, registration_id: UUID, by: str) -> None:
+    await conn.execute(
+        "UPDATE registration.registrations SET status = 'cancelled', cancelled_at = now(),"
+        " cancelled_by = $2 WHERE id = $1",
+        registration_id,
+        by,
+    )
+
+
+async def release_organization_seats(
+    conn: Connection, forum_id: UUID, organization_id: UUID, attendees: int
+) -> None:
+    await conn.execute(
+        "UPDATE registration.organization_seats SET attendees = attendees - $3"
+        " WHERE forum_id = $1 AND organization_id = $2",
+        forum_id,
+        organization_id,
+        attendees,
+    )
+
+
+async def lock_organization_seats(conn: Connection, forum_id: UUID, organization_id: UUID) -> None:
+    await conn.execute(
+        "SELECT 1 FROM registration.organization_seats WHERE forum_id = $1 AND organization_id = $2"
+        " FOR UPDATE",
+        forum_id,
+        organization_id,
+    )
+
+
+async def idempotent_result(
+    conn: Connection, key: str
+) -> tuple[str, UUID, dict[str, object]] | None:
+    row = await conn.fetchrow(
+        "SELECT request_hash, registration_id, response FROM registration.idempotency_keys"
+        " WHERE idempotency_key = $1",
+        key,
+    )
+    return (row["request_hash"], row["registration_id"], row["response"]) if row else None

@@ -1,0 +1,41 @@
+"""Per-client rate limit for public endpoints: a token bucket per address, in process memory."""
+
+import time
+from dataclasses import dataclass, field
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float = field(default_factory=time.monotonic)
+
+
+class RateLimiter:
+    """Allows `per_minute` requests per key on average, with bursts up to the same number.
+
+    In memory per replica: N replicas allow N times the rate, which still stops a single
+    client from flooding the form; a shared limit would belong in the ingress.
+    """
+
+    def __init__(self, per_minute: int, max_keys: int = 100_000) -> None:
+        self._capacity = float(per_minute)
+        self._refill_per_second = per_minute / 60.0
+        self._max_keys = max_keys
+        self._buckets: dict[str, _Bucket] = {}
+
+    def allow(self, key: str) -> tuple[bool, float]:
+        """(allowed, seconds until the next request would be allowed)."""
+        now = time.monotonic()
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if len(self._buckets) >= self._max_keys:
+                self._buckets.clear()  # bounded memory beats perfect fairness under attack
+            bucket = self._buckets[key] = _Bucket(tokens=self._capacity, updated=now)
+        bucket.tokens = min(
+            self._capacity, bucket.tokens + (now - bucket.updated) * self._refill_per_second
+        )
+        bucket.updated = now
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            return True, 0.0
+        return False, (1 - bucket.tokens) / self._refill_per_second
