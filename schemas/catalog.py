@@ -14,7 +14,12 @@ _BY_TOPIC: dict[Topic, tuple[type[Envelope], ...]] = {
         organizations.PartnerLeft,
         organizations.OrganizationErased,
     ),
-    Topic.FORUMS: (forums.ForumScheduled, forums.ForumUpdated, forums.ForumHeld, forums.ForumCancelled),
+    Topic.FORUMS: (
+        forums.ForumScheduled,
+        forums.ForumUpdated,
+        forums.ForumHeld,
+        forums.ForumCancelled,
+    ),
     Topic.REGISTRATIONS: (
         registrations.RegistrationMade,
         registrations.RegistrationPromoted,

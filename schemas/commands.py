@@ -64,7 +64,9 @@ class ForumFields(Command):
 class ScheduleForum(ForumFields):
     @model_validator(mode="after")
     def _times_in_order(self) -> Self:
-        check_forum_times(self.starts_at, self.ends_at, self.registration_deadline)
+        problem = forum_times_problem(self.starts_at, self.ends_at, self.registration_deadline)
+        if problem:
+            raise field_error(*problem)
         return self
 
 
@@ -73,11 +75,15 @@ def field_error(field: str, message: str) -> PydanticCustomError:
     return PydanticCustomError("field_rule", "{message}", {"field": field, "message": message})
 
 
-def check_forum_times(starts_at: datetime, ends_at: datetime, deadline: datetime) -> None:
+def forum_times_problem(
+    starts_at: datetime, ends_at: datetime, deadline: datetime
+) -> tuple[str, str] | None:
+    """(field, message) when the times are out of order, else None."""
     if ends_at <= starts_at:
-        raise field_error("ends_at", "ends_at must be after starts_at")
+        return "ends_at", "ends_at must be after starts_at"
     if deadline > ends_at:
-        raise field_error("registration_deadline", "registration_deadline must not be after ends_at")
+        return "registration_deadline", "registration_deadline must not be after ends_at"
+    return None
 
 
 class UpdateForum(Command):
@@ -122,7 +128,8 @@ class Register(Command):
     def _one_organization(self) -> Self:
         if (self.organization_id is None) == (self.organization is None):
             raise field_error(
-                "organization_id", "give either organization_id or organization, not both or neither"
+                "organization_id",
+                "give either organization_id or organization, not both or neither",
             )
         return self
 

@@ -32,14 +32,24 @@ class Envelope(BaseModel):
     # Schema version of `data` each concrete event class publishes.
     VERSION: ClassVar[int] = 1
 
-    event_id: UUID = Field(default_factory=new_event_id, description="Unique per event; the idempotency key")
+    event_id: UUID = Field(
+        default_factory=new_event_id, description="Unique per event; the idempotency key"
+    )
     type: str = Field(description="Event or command type, also sent as Kafka header `type`")
     version: int = Field(default=1, ge=1, description="Schema version of `data`")
-    occurred_at: AwareDatetime = Field(default_factory=utc_now, description="UTC time of the state change")
-    producer: str = Field(min_length=1, description="`registration`, `notification` or the intake system")
+    occurred_at: AwareDatetime = Field(
+        default_factory=utc_now, description="UTC time of the state change"
+    )
+    producer: str = Field(
+        min_length=1, description="`registration`, `notification` or the intake system"
+    )
     key: str = Field(default="", description="Aggregate id; also the Kafka message key")
-    correlation_id: str | None = Field(default=None, description="Id of the first message in the chain")
-    causation_id: str | None = Field(default=None, description="Id of the message that caused this one")
+    correlation_id: str | None = Field(
+        default=None, description="Id of the first message in the chain"
+    )
+    causation_id: str | None = Field(
+        default=None, description="Id of the message that caused this one"
+    )
     data: Any
 
     def kafka_key(self) -> bytes | None:

@@ -26,7 +26,9 @@ class OrganizationInterestedData(Payload):
     status: OrganizationStatus
     interested_at: datetime
     contact: Contact | None = None
-    registration_id: UUID | None = Field(default=None, description="Set when declared while registering")
+    registration_id: UUID | None = Field(
+        default=None, description="Set when declared while registering"
+    )
 
 
 class PartnerJoinedData(Payload):
@@ -78,6 +80,10 @@ class OrganizationErased(Envelope):
 
 
 OrganizationEvent = Annotated[
-    OrganizationRegistered | OrganizationInterested | PartnerJoined | PartnerLeft | OrganizationErased,
+    OrganizationRegistered
+    | OrganizationInterested
+    | PartnerJoined
+    | PartnerLeft
+    | OrganizationErased,
     Field(discriminator="type"),
 ]

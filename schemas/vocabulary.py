@@ -66,7 +66,9 @@ UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 
 LanguageCode = Annotated[
     str,
-    Field(pattern=r"^[a-z]{2}$", description="ISO 639-1 code of the preferred language, e.g. de, en"),
+    Field(
+        pattern=r"^[a-z]{2}$", description="ISO 639-1 code of the preferred language, e.g. de, en"
+    ),
 ]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 # No CR/LF in anything that may reach a mail header.
