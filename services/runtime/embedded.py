@@ -162,6 +162,13 @@ class BrokerProcess:
 
 async def metadata_available(bootstrap: str) -> bool:
     """True when a Kafka client can connect to `bootstrap` and list its topics."""
+    # A plain TCP probe first: aiokafka logs an error for every refused connection.
+    host, port = bootstrap.rsplit(":", 1)
+    try:
+        _, writer = await asyncio.open_connection(host, int(port))
+    except OSError:
+        return False
+    writer.close()
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=2000)
     try:
         await admin.start()
