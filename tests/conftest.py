@@ -86,4 +86,5 @@ def settings(infra: Infra, database_url: str, topic_prefix: str, tmp_path: Path)
         data_dir=tmp_path,
         registration_port=port,
         public_base_url=f"http://127.0.0.1:{port}",
+        kafka_session_timeout_ms=2000,
     )

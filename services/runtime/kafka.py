@@ -28,6 +28,8 @@ def consumer_options(settings: Settings) -> dict[str, Any]:
     return {
         "fetch_max_wait_ms": settings.kafka_fetch_max_wait_ms,
         "auto_offset_reset": "earliest",
+        "session_timeout_ms": settings.kafka_session_timeout_ms,
+        "heartbeat_interval_ms": max(settings.kafka_session_timeout_ms // 5, 100),
     }
 
 

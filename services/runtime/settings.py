@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     # Tansu answers a waiting fetch only when this runs out: keep it low (see DESIGN.md).
     kafka_fetch_max_wait_ms: int = Field(default=10, ge=1, le=5000)
     kafka_enable_idempotence: bool = False
+    # Tansu completes a group join after half the session timeout; tests use a short one.
+    kafka_session_timeout_ms: int = Field(default=10_000, ge=1000)
     kafka_consumer_group_prefix: str = "dialognet-"
 
     admin_token: SecretStr | None = None
