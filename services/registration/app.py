@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from http import HTTPStatus
 from contextlib import asynccontextmanager
 
 import uvicorn
@@ -104,7 +105,7 @@ async def _on_domain_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, DomainError)
     metrics.REJECTIONS.labels(type(error).__name__.lower()).inc()
     errors = [{"field": error.field, "message": error.message}] if error.field else []
-    return http.problem(error.status, type(error).__name__, error.message, errors)
+    return http.problem(error.status, HTTPStatus(error.status).phrase, error.message, errors)
 
 
 def create_app(settings: Settings) -> FastAPI:

@@ -1,6 +1,7 @@
 """HTTP plumbing every service shares: problem+json errors, request metrics, health, /metrics."""
 
 import time
+from http import HTTPStatus
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -61,16 +62,10 @@ async def _on_validation_error(request: Request, error: Exception) -> Response:
 
 async def _on_http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
-    response = problem(error.status_code, _reason(error.status_code), str(error.detail))
+    response = problem(error.status_code, HTTPStatus(error.status_code).phrase, str(error.detail))
     for name, value in (error.headers or {}).items():
         response.headers[name] = value
     return response
-
-
-def _reason(status: int) -> str:
-    from http import HTTPStatus
-
-    return HTTPStatus(status).phrase
 
 
 def install_problem_handlers(app: FastAPI) -> None:
