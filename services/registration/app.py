@@ -4,8 +4,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from http import HTTPStatus
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 
 import uvicorn
 from fastapi import FastAPI, Request, Response

@@ -1,8 +1,8 @@
 """HTTP plumbing every service shares: problem+json errors, request metrics, health, /metrics."""
 
 import time
-from http import HTTPStatus
 from collections.abc import Awaitable, Callable, Sequence
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
