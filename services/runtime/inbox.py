@@ -6,7 +6,7 @@ from services.runtime.db import Connection
 async def claim(conn: Connection, *, schema: str, consumer: str, event_id: str) -> bool:
     """True when this message has not been processed yet; must run inside the effect's transaction.
 
-    If the transaction rolls back, so does the claim, and the redelivered message is processed again.
+    If the transaction rolls back, so does the claim: the redelivered message is processed again.
     """
     inserted = await conn.fetchval(
         f"INSERT INTO {schema}.inbox (consumer, event_id) VALUES ($1, $2)"

@@ -1,5 +1,6 @@
 """Kafka clients configured one way for every service, and topic creation at start-up."""
 
+import contextlib
 import logging
 from typing import Any
 
@@ -50,10 +51,9 @@ async def ensure_topics(settings: Settings) -> list[str]:
             if name not in existing
         ]
         if missing:
-            try:
+            # Another replica may have created them first.
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                pass  # another replica created them first
             log.info("created topics %s", [topic.name for topic in missing])
         return [topic.name for topic in missing]
     finally:

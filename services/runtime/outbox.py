@@ -95,6 +95,7 @@ class OutboxRelay:
                 try:
                     while await self.publish_batch() == self._batch_size:
                         pass
+                    await self._report_pending()
                 except (TimeoutError, OSError, asyncpg.PostgresError) as error:
                     log.warning("outbox relay: publishing failed, will retry: %s", error)
                     metrics.OUTBOX_PUBLISH_FAILURES.labels(self._schema).inc()
@@ -106,6 +107,13 @@ class OutboxRelay:
                 await listener.remove_listener(channel, self._on_notify)
             await self._pool.release(listener)
 
+    async def _report_pending(self) -> None:
+        async with self._pool.acquire() as conn:
+            pending = await conn.fetchval(
+                f"SELECT count(*) FROM {self._schema}.outbox WHERE status = 'not_published'"
+            )
+        metrics.OUTBOX_PENDING.labels(self._schema).set(pending)
+
     def _on_notify(self, *_: object) -> None:
         self._wake.set()
 
@@ -115,8 +123,9 @@ class OutboxRelay:
             if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", self._lock_key):
                 return 0  # another replica is relaying right now
             rows = await conn.fetch(
-                f"SELECT id, topic, message_key, type, envelope, occurred_at FROM {self._schema}.outbox"
-                " WHERE status = 'not_published' ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+                "SELECT id, topic, message_key, type, envelope"
+                f" FROM {self._schema}.outbox WHERE status = 'not_published'"
+                " ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
                 self._batch_size,
             )
             if not rows:

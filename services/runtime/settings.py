@@ -11,7 +11,7 @@ from schemas.topics import DEFAULT_PREFIX
 
 PLATFORM_FILE = "platform.json"
 # Written by `dialognet up` with mode 0600; never part of platform.json or the logs.
-ADMIN_TOKEN_FILE = "admin-token"
+ADMIN_TOKEN_FILE = "admin-token"  # noqa: S105 (a file name, not a secret)
 
 
 class Settings(BaseSettings):

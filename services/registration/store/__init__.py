@@ -1,3 +1,3 @@
-"""SQL of the registration schema; functions take the connection, the caller owns the transaction."""
+"""SQL of the registration schema; functions take the connection, callers own transactions."""
 
 SCHEMA = "registration"
