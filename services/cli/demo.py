@@ -112,8 +112,16 @@ class DemoApi:
             params = {"cursor": str(page["next"])}
 
 
+class DemoLoadError(RuntimeError):
+    """The API refused a demo request; the message carries its problem body."""
+
+
 def _json(response: httpx.Response) -> dict[str, Any]:
-    response.raise_for_status()
+    if response.is_error:
+        request = response.request
+        raise DemoLoadError(
+            f"{request.method} {request.url.path}: {response.status_code} {response.text}"
+        )
     body: dict[str, Any] = response.json()
     return body
 
@@ -189,7 +197,7 @@ async def _register(
     """(registration id, attendees) of each confirmed registration."""
     confirmed = []
     for index, (organization_id, org) in enumerate(orgs):
-        attendees = 1 + index % 3
+        attendees = 1 + index % 2  # within every demo forum's seats_per_organization
         body = {
             "organization_id": organization_id,
             "contact": _contact(org),

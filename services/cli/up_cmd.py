@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 import typer
 
-from services.cli.demo import load_demo
+from services.cli.demo import DemoLoadError, load_demo
 from services.runtime.embedded import BrokerProcess, EmbeddedPostgres
 from services.runtime.kafka import ensure_topics
 from services.runtime.settings import ADMIN_TOKEN_FILE, Settings, platform_file
@@ -237,7 +237,7 @@ def _print_banner(
 async def _load_demo(registration_url: str, token: str) -> None:
     try:
         loaded = await load_demo(registration_url, token)
-    except httpx.HTTPError as error:
+    except (httpx.HTTPError, DemoLoadError) as error:
         log.error("demo data could not be loaded: %s", error)
         return
     log.info("demo data %s", "loaded" if loaded else "already present, left as it is")

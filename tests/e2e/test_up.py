@@ -1,0 +1,258 @@
+"""`dialognet up` as a user runs it: starts everything, serves, publishes facts, stops cleanly."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+import pytest
+
+from services.runtime.embedded import free_port, is_alive
+from tests.kafka_helpers import ConsumedMessage, consume_until
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+
+READY_WITHIN = 120.0
+EXIT_WITHIN = 40.0
+
+
+@dataclass
+class RunningPlatform:
+    """A `dialognet up` process and what its banner said."""
+
+    process: "subprocess.Popen[str]"
+    data_dir: Path
+    kafka_port: int
+    registration_port: int
+    output: list[str] = field(default_factory=list)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.registration_port}"
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def token(self) -> str:
+        [line] = [line for line in self.output if line.strip().startswith("staff token")]
+        return line.split()[-1]
+
+    def staff(self) -> httpx.AsyncClient:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        return httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=30.0)
+
+
+def _platform_env(kafka_port: int, registration_port: int) -> dict[str, str]:
+    # Everything embedded: no external database, broker or token may leak in from the caller.
+    env = {name: value for name, value in os.environ.items() if not name.startswith("DIALOGNET_")}
+    env["DIALOGNET_KAFKA_PORT"] = str(kafka_port)
+    env["DIALOGNET_REGISTRATION_PORT"] = str(registration_port)
+    return env
+
+
+def _drain(process: "subprocess.Popen[str]", output: list[str]) -> None:
+    # Read until EOF so the child never blocks on a full pipe.
+    assert process.stdout is not None
+    for line in process.stdout:
+        output.append(line.rstrip("\n"))
+
+
+def _wait_for_ready(platform: RunningPlatform) -> None:
+    deadline = time.monotonic() + READY_WITHIN
+    while "ready." not in platform.output:
+        if platform.process.poll() is not None:
+            pytest.fail(
+                f"dialognet up exited with {platform.process.returncode}: {platform.output}"
+            )
+        if time.monotonic() > deadline:
+            pytest.fail(f"no `ready.` after {READY_WITHIN}s: {platform.output}")
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def start_up(tmp_path: Path) -> Iterator[Any]:
+    """Start `dialognet up` with extra arguments; the process is killed if a test leaves it."""
+    started: list[RunningPlatform] = []
+
+    def start(*args: str) -> RunningPlatform:
+        kafka_port, registration_port = free_port(), free_port()
+        data_dir = tmp_path / "data"
+        command = [sys.executable, "-m", "services.cli", "up", "--data-dir", str(data_dir), *args]
+        process = subprocess.Popen(
+            command,
+            cwd=tmp_path,
+            env=_platform_env(kafka_port, registration_port),
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        platform = RunningPlatform(process, data_dir, kafka_port, registration_port)
+        started.append(platform)
+        threading.Thread(target=_drain, args=(process, platform.output), daemon=True).start()
+        _wait_for_ready(platform)
+        return platform
+
+    yield start
+    for platform in started:
+        if platform.process.poll() is None:
+            platform.process.send_signal(signal.SIGTERM)
+            platform.process.wait(EXIT_WITHIN)
+
+
+def _in_days(days: int, hour: int = 10) -> datetime:
+    day = datetime.now(UTC) + timedelta(days=days)
+    return day.replace(hour=hour, minute=0, second=0, microsecond=0)
+
+
+def _contact(email: str) -> dict[str, Any]:
+    return {"name": "Test Person", "email": email, "phone": None, "language": "de"}
+
+
+async def _schedule_forum(client: httpx.AsyncClient) -> str:
+    starts = _in_days(20)
+    response = await client.post(
+        "/v1/forums",
+        json={
+            "format": "forum",
+            "title": f"E2E forum {uuid.uuid4().hex[:6]}",
+            "topics": ["Gleichbehandlung"],
+            "venue": "Polizeipräsidium",
+            "starts_at": starts.isoformat(),
+            "ends_at": (starts + timedelta(hours=2)).isoformat(),
+            "registration_deadline": (starts - timedelta(days=3)).isoformat(),
+            "capacity": 50,
+            "seats_per_organization": 3,
+            "audience": "open",
+        },
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+async def _create_organization(client: httpx.AsyncClient) -> str:
+    response = await client.post(
+        "/v1/organizations",
+        json={
+            "name": "Testverein Brücke e.V.",
+            "kind": "migrant_organization",
+            "district": "Nordstadt",
+            "website": None,
+            "contact": _contact("verein@example.org"),
+        },
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+async def _register(client: httpx.AsyncClient, forum_id: str, organization_id: str) -> str:
+    response = await client.post(
+        f"/v1/forums/{forum_id}/registrations",
+        json={
+            "organization_id": organization_id,
+            "contact": _contact("anmeldung@example.net"),
+            "attendees": 2,
+            "wants_to_present": False,
+            "interested_in_partnership": True,
+            "accessibility_needs": None,
+            "consent": True,
+        },
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def _check_made_envelope(message: ConsumedMessage, forum_id: str, registration_id: str) -> None:
+    envelope = message.value
+    uuid.UUID(envelope["event_id"])
+    assert message.headers["type"] == "registration.made"
+    assert envelope["type"] == "registration.made"
+    assert message.key == forum_id
+    assert envelope["key"] == forum_id
+    assert envelope["producer"] == "registration"
+    assert envelope["data"]["registration_id"] == registration_id
+
+
+def _process_tree(pid: int) -> list[psutil.Process]:
+    return psutil.Process(pid).children(recursive=True)
+
+
+def _stop(platform: RunningPlatform) -> int:
+    platform.process.send_signal(signal.SIGTERM)
+    return platform.process.wait(EXIT_WITHIN)
+
+
+def _leftovers(platform: RunningPlatform, children: list[psutil.Process]) -> list[str]:
+    """Processes `up` started that are still alive after it exited."""
+    left = [f"child {child.pid}" for child in children if is_alive(child)]
+    pgdata = str((platform.data_dir / "postgres").resolve())
+    listener = f"tcp://127.0.0.1:{platform.kafka_port}"
+    for process in psutil.process_iter(["name", "cmdline"]):
+        cmdline = " ".join(process.info["cmdline"] or [])
+        started_by_us = (pgdata in cmdline and "postgres" in cmdline) or (
+            "tansu" in cmdline and listener in cmdline
+        )
+        if started_by_us and is_alive(process):
+            left.append(f"{process.pid}: {cmdline}")
+    return left
+
+
+async def test_up_serves_publishes_and_stops_cleanly(start_up: Any) -> None:
+    platform: RunningPlatform = start_up()
+    assert platform.token
+    assert (platform.data_dir / "platform.json").exists()
+    async with platform.staff() as staff:
+        forum_id = await _schedule_forum(staff)
+        organization_id = await _create_organization(staff)
+    async with httpx.AsyncClient(base_url=platform.base_url, timeout=30.0) as public:
+        registration_id = await _register(public, forum_id, organization_id)
+
+    messages = await consume_until(
+        platform.bootstrap,
+        "dialognet.registrations",
+        lambda message: message.value["data"].get("registration_id") == registration_id,
+        timeout=30,
+    )
+    _check_made_envelope(messages[-1], forum_id, registration_id)
+
+    children = _process_tree(platform.process.pid)
+    assert children, "the services run as child processes"
+    assert _stop(platform) == 0
+    assert not (platform.data_dir / "platform.json").exists()
+    assert _leftovers(platform, children) == []
+
+
+async def _demo_loaded(staff: httpx.AsyncClient) -> list[dict[str, Any]]:
+    """The forums once the demo is complete (2 held, 2 open); polls until then."""
+    deadline = time.monotonic() + 90
+    while True:
+        forums: list[dict[str, Any]] = (await staff.get("/v1/forums")).json()["items"]
+        held = [forum for forum in forums if forum["status"] == "held"]
+        open_ = [forum for forum in forums if forum["registration_open"]]
+        if len(held) == 2 and len(open_) >= 2:
+            return forums
+        assert time.monotonic() < deadline, f"demo incomplete: {forums}"
+        await asyncio.sleep(0.5)  # polling interval while the demo loads
+
+
+async def test_up_demo_loads_partners_and_forums(start_up: Any) -> None:
+    platform: RunningPlatform = start_up("--demo")
+    async with platform.staff() as staff:
+        forums = await _demo_loaded(staff)
+        partners = await staff.get("/v1/organizations", params={"status": "partner"})
+    assert partners.status_code == 200, partners.text
+    assert len(partners.json()["items"]) == 13
+    closed = [f for f in forums if f["status"] == "scheduled" and not f["registration_open"]]
+    assert len(closed) == 1, "the conference whose deadline has passed"
+    assert _stop(platform) == 0
