@@ -193,7 +193,6 @@ class RegistrationService:
         *,
         entry: InboxEntry | None = None,
         idempotency_key: str | None = None,
-        public: bool = False,
     ) -> Admitted:
         request_hash = _request_hash(forum_id, request)
         if idempotency_key:
@@ -202,7 +201,7 @@ class RegistrationService:
                 return earlier
         idempotency = (idempotency_key, request_hash) if idempotency_key else None
         try:
-            return await self._register(forum_id, request, trace, entry, idempotency, public)
+            return await self._register(forum_id, request, trace, entry, idempotency)
         except _ReplayedError as replayed:
             return replayed.admitted
 
