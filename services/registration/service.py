@@ -12,7 +12,7 @@ from schemas import commands
 from schemas.envelope import Envelope
 from schemas.organizations import OrganizationRegistered
 from schemas.topics import Topic
-from schemas.vocabulary import Audience, OrganizationStatus, RegistrationStatus
+from schemas.vocabulary import OrganizationStatus, RegistrationStatus
 from services.registration import metrics
 from services.registration.domain import forums as forum_rules
 from services.registration.domain import organizations as organization_rules
@@ -212,14 +212,9 @@ class RegistrationService:
         trace: Trace,
         entry: InboxEntry | None,
         idempotency: tuple[str, str] | None,
-        public: bool,
     ) -> Admitted:
         async with self.pool.acquire() as conn:
             forum = await _forum(conn, forum_id)
-            if public and forum.audience is not Audience.OPEN:
-                raise Forbidden(
-                    "this forum is open to partner organisations only", field="forum_id"
-                )
             organization, created = await _registering_organization(conn, request, trace)
             registration_rules.check_admission(forum, organization, request, trace.now)
             if entry is None and created is None and not _declares_interest(organization, request):

@@ -9,8 +9,7 @@ from fastapi import APIRouter, Body
 from schemas import commands
 from schemas.envelope import utc_now
 from schemas.vocabulary import Audience, ForumStatus
-from services.registration.domain.errors import NotFound
-from services.registration.http.auth import STAFF, CallerDep, StaffDep, unauthorized
+from services.registration.http.auth import StaffDep, unauthorized
 from services.registration.http.deps import PublicCallerDep, ServiceDep, TraceDep
 from services.registration.http.paging import Cursor, Limit, bad_cursor
 from services.registration.http.views import ForumPage, ForumView, decode_cursor, encode_cursor
@@ -93,6 +92,3 @@ async def mark_forum_held(
     forum_id: UUID, body: commands.MarkForumHeld, service: ServiceDep, trace: TraceDep, _: StaffDep
 ) -> ForumView:
     return ForumView.of(await service.mark_forum_held(forum_id, body, trace), trace.now)
-
-
-__all__ = ["STAFF", "CallerDep", "NotFound"]

@@ -6,7 +6,8 @@ from uuid import UUID
 from fastapi import APIRouter, Body, Header, Request, Response
 
 from schemas import commands
-from services.registration.http.auth import INTAKE, CallerDep, StaffDep, unauthorized
+from schemas.vocabulary import Audience
+from services.registration.http.auth import CallerDep, StaffDep, unauthorized
 from services.registration.http.deps import PublicCallerDep, ServiceDep, TraceDep
 from services.registration.http.paging import Cursor, Limit, bad_cursor
 from services.registration.http.views import (
@@ -39,13 +40,9 @@ async def register(
 ) -> AdmittedView:
     """Register for a forum. Public for open forums (rate-limited); the response is the only
     place besides the registrant's e-mail where the cancel token appears."""
-    admitted = await service.register(
-        forum_id,
-        body,
-        trace,
-        idempotency_key=idempotency_key,
-        public=not who.is_authenticated,
-    )
+    if not who.is_authenticated and (await service.forum(forum_id)).audience is not Audience.OPEN:
+        raise unauthorized("partners-only forums take registrations with a staff or intake token")
+    admitted = await service.register(forum_id, body, trace, idempotency_key=idempotency_key)
     if admitted.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     base = request.app.state.settings.public_base_url.rstrip("/")
@@ -97,6 +94,3 @@ async def cancel_registration(
         raise unauthorized("give the cancel_token from the confirmation, or a staff token")
     cancelled = await service.cancel_registration(registration_id, command, trace, by=by)
     return RegistrationView.of(cancelled)
-
-
-__all__ = ["INTAKE"]

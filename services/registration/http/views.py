@@ -163,6 +163,3 @@ def decode_cursor(cursor: str) -> list[str]:
     if not isinstance(position, list) or not all(isinstance(part, str) for part in position):
         raise ValueError("not a cursor")
     return position
-
-
-__all__ = ["UUID"]
