@@ -33,7 +33,7 @@ def with_database(
     async def connected() -> T:
         conn = await asyncpg.connect(settings.service_database_url(service))
         try:
-            await db._init_connection(conn)
+            await db.init_connection(conn)
             return await work(conn)
         finally:
             await conn.close()

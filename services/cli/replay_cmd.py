@@ -11,8 +11,8 @@ from schemas.catalog import EVENT_TYPES
 from schemas.vocabulary import BERLIN
 from services.cli.platform import DataDirOption, settings_for, with_database
 from services.registration.store import SCHEMA
-from services.runtime import kafka
-from services.runtime.outbox import OutboxRelay, mark_for_replay
+from services.runtime import db, kafka
+from services.runtime.outbox import mark_for_replay, relay_for
 from services.runtime.settings import Settings
 
 WAIT_FOR_RELAY_SECONDS = 120.0
@@ -48,35 +48,23 @@ def replay(
 
 async def _drain(settings: Settings, conn: asyncpg.Connection) -> None:
     """Publish what is queued; if a running service's relay holds the lock, wait for it instead."""
-    pool = await asyncpg.create_pool(
-        settings.service_database_url("registration"), min_size=1, max_size=2, init=_json
+    pool = await db.create_pool(
+        settings.service_database_url("registration"), min_size=1, max_size=2
     )
     producer = kafka.new_producer(settings)
     await producer.start()
     try:
-        relay = OutboxRelay(
-            pool=pool,
-            producer=producer,
-            schema=SCHEMA,
-            topic_prefix=settings.topic_prefix,
-            batch_size=settings.outbox_batch_size,
-            poll_interval_seconds=settings.outbox_poll_interval_seconds,
-        )
+        relay = relay_for(settings, pool=pool, producer=producer, schema=SCHEMA)
         deadline = asyncio.get_running_loop().time() + WAIT_FOR_RELAY_SECONDS
         while await _pending(conn) > 0:
             if await relay.publish_batch() == 0:
                 if asyncio.get_running_loop().time() > deadline:
+                    typer.echo("events are still queued: is the service's relay stuck?", err=True)
                     raise typer.Exit(3)
                 await asyncio.sleep(0.05)  # another relay holds the lock and is publishing
     finally:
         await producer.stop()
         await pool.close()
-
-
-async def _json(conn: asyncpg.Connection) -> None:
-    from services.runtime.db import _init_connection
-
-    await _init_connection(conn)
 
 
 async def _pending(conn: asyncpg.Connection) -> int:

@@ -23,7 +23,7 @@ from services.registration.intake import CONSUMER, IntakeConsumer
 from services.registration.service import RegistrationService
 from services.registration.store import SCHEMA, access
 from services.runtime import db, http, kafka
-from services.runtime.outbox import OutboxRelay
+from services.runtime.outbox import relay_for
 from services.runtime.ratelimit import RateLimiter
 from services.runtime.settings import Settings
 
@@ -68,14 +68,7 @@ async def running(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     producer = kafka.new_producer(settings)
     await producer.start()
     service = RegistrationService(pool, cancel_secret)
-    relay = OutboxRelay(
-        pool=pool,
-        producer=producer,
-        schema=SCHEMA,
-        topic_prefix=settings.topic_prefix,
-        batch_size=settings.outbox_batch_size,
-        poll_interval_seconds=settings.outbox_poll_interval_seconds,
-    )
+    relay = relay_for(settings, pool=pool, producer=producer, schema=SCHEMA)
     relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
     broker = build_broker(settings, IntakeConsumer(service, producer, settings.topic_prefix))
     await broker.start()

@@ -18,7 +18,7 @@ SCHEMA_PLACEHOLDER = "__schema__"
 RUNTIME_MIGRATIONS = "services.runtime.migrations"
 
 
-async def _init_connection(conn: asyncpg.Connection) -> None:
+async def init_connection(conn: asyncpg.Connection) -> None:
     for json_type in ("json", "jsonb"):
         await conn.set_type_codec(
             json_type, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
@@ -30,7 +30,7 @@ async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asy
         dsn,
         min_size=min_size,
         max_size=max_size,
-        init=_init_connection,
+        init=init_connection,
         server_settings={"application_name": "dialognet", "timezone": "UTC"},
     )
     assert pool is not None

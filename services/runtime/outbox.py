@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaProducer
 from schemas.envelope import Envelope
 from schemas.topics import Topic, topic_name
 from services.runtime import metrics
+from services.runtime.settings import Settings
 from services.runtime.db import Connection
 
 log = logging.getLogger(__name__)
@@ -152,6 +153,19 @@ class OutboxRelay:
             for row in rows
         ]
         await asyncio.gather(*deliveries)
+
+
+def relay_for(
+    settings: Settings, *, pool: asyncpg.Pool, producer: AIOKafkaProducer, schema: str
+) -> OutboxRelay:
+    return OutboxRelay(
+        pool=pool,
+        producer=producer,
+        schema=schema,
+        topic_prefix=settings.topic_prefix,
+        batch_size=settings.outbox_batch_size,
+        poll_interval_seconds=settings.outbox_poll_interval_seconds,
+    )
 
 
 async def mark_for_replay(

@@ -34,11 +34,9 @@ def from_row(row: asyncpg.Record) -> Forum:
     )
 
 
-async def insert(conn: Connection, forum: Forum) -> None:
-    await conn.execute(
-        "INSERT INTO registration.forums (id, format, title, topics, venue, starts_at, ends_at,"
-        " registration_deadline, capacity, seats_per_organization, audience, status)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+def _details(forum: Forum) -> tuple[object, ...]:
+    """$1..$12 of INSERT and of save_details, in column order."""
+    return (
         forum.id,
         forum.format.value,
         forum.title,
@@ -51,6 +49,15 @@ async def insert(conn: Connection, forum: Forum) -> None:
         forum.seats_per_organization,
         forum.audience.value,
         forum.status.value,
+    )
+
+
+async def insert(conn: Connection, forum: Forum) -> None:
+    await conn.execute(
+        "INSERT INTO registration.forums (id, format, title, topics, venue, starts_at, ends_at,"
+        " registration_deadline, capacity, seats_per_organization, audience, status)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        *_details(forum),
     )
 
 
@@ -69,18 +76,7 @@ async def save_details(conn: Connection, forum: Forum) -> None:
         " starts_at = $6, ends_at = $7, registration_deadline = $8, capacity = $9,"
         " seats_per_organization = $10, audience = $11, status = $12, updated_at = now()"
         " WHERE id = $1",
-        forum.id,
-        forum.format.value,
-        forum.title,
-        forum.topics,
-        forum.venue,
-        forum.starts_at,
-        forum.ends_at,
-        forum.registration_deadline,
-        forum.capacity,
-        forum.seats_per_organization,
-        forum.audience.value,
-        forum.status.value,
+        *_details(forum),
     )
 
 
