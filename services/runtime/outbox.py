@@ -16,8 +16,8 @@ from aiokafka import AIOKafkaProducer
 from schemas.envelope import Envelope
 from schemas.topics import Topic, topic_name
 from services.runtime import metrics
-from services.runtime.settings import Settings
 from services.runtime.db import Connection
+from services.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 
