@@ -29,8 +29,18 @@ def _decode(record: Any) -> ConsumedMessage:
         offset=record.offset,
         key=record.key.decode() if record.key is not None else None,
         headers={name: value.decode() for name, value in record.headers},
-        value=json.loads(record.value) if record.value else None,
+        value=_value(record.value),
     )
+
+
+def _value(raw: bytes | None) -> Any:
+    """The decoded JSON value; bytes that are not JSON (dead letters) stay bytes."""
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
 
 
 def _done(got: list[ConsumedMessage], stop: Stop) -> bool:

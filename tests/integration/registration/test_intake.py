@@ -1,0 +1,266 @@
+"""Intake commands over the real broker: facts, rejections, dead letters, duplicates, `emit`."""
+
+import json
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from tests.integration.conftest import RunningService
+from tests.integration.registration.intake_commands import (
+    command,
+    forum_body,
+    register_command,
+)
+from tests.kafka_helpers import ConsumedMessage, consume_until, produce
+
+
+def _topic(service: RunningService, name: str) -> str:
+    return f"{service.settings.topic_prefix}{name}"
+
+
+async def _publish(service: RunningService, message: dict[str, Any] | bytes, key: str) -> None:
+    # One Kafka key per test puts its commands on one partition, so they are consumed in order.
+    await produce(service.settings.bootstrap(), _topic(service, "intake"), message, key=key)
+
+
+async def _fact(service: RunningService, topic: str, correlation_id: str) -> ConsumedMessage:
+    """The first message on `topic` (short name) caused by the command `correlation_id`."""
+    messages = await consume_until(
+        service.settings.bootstrap(),
+        _topic(service, topic),
+        lambda message: message.value["correlation_id"] == correlation_id,
+    )
+    return next(m for m in messages if m.value["correlation_id"] == correlation_id)
+
+
+async def _fetchval(service: RunningService, sql: str) -> Any:
+    conn = await service.database()
+    try:
+        return await conn.fetchval(sql)
+    finally:
+        await conn.close()
+
+
+async def _schedule(service: RunningService, **options: Any) -> str:
+    response = await service.staff.post("/v1/forums", json=forum_body(**options))
+    assert response.status_code == 201, response.text
+    forum_id: str = response.json()["id"]
+    return forum_id
+
+
+async def test_register_command_yields_registration_made(registration: RunningService) -> None:
+    forum_id = await _schedule(registration)
+    register = register_command(forum_id, "ana@example.org", attendees=2)
+
+    await _publish(registration, register, forum_id)
+
+    made = await _fact(registration, "registrations", register["event_id"])
+    assert made.headers["type"] == "registration.made"
+    assert made.key == forum_id
+    assert made.value["causation_id"] == register["event_id"]
+    assert made.value["data"]["status"] == "confirmed"
+    assert made.value["data"]["attendees"] == 2
+    assert made.value["data"]["contact"]["email"] == "ana@example.org"
+
+
+async def test_each_command_yields_its_fact(registration: RunningService) -> None:
+    key = "facts"
+    # Started two hours ago, registration still open: it can take registrations and be marked held.
+    started = forum_body(starts_in=-timedelta(hours=2), deadline_in=timedelta(hours=12))
+    schedule = command("schedule_forum", started)
+    await _publish(registration, schedule, key)
+    scheduled = await _fact(registration, "forums", schedule["event_id"])
+    assert scheduled.headers["type"] == "forum.scheduled"
+    forum_id = scheduled.value["data"]["forum_id"]
+
+    organization = await registration.staff.post(
+        "/v1/organizations",
+        json={
+            "name": "Moschee-Gemeinde Nord",
+            "kind": "religious_community",
+            "contact": {"name": "Emre", "email": "emre@example.org", "language": "de"},
+        },
+    )
+    assert organization.status_code == 201, organization.text
+    interest = command("declare_interest", {"organization_id": organization.json()["id"]})
+    await _publish(registration, interest, key)
+    interested = await _fact(registration, "organizations", interest["event_id"])
+    assert interested.headers["type"] == "organization.interested"
+    assert interested.value["data"]["status"] == "interested"
+
+    made = await registration.staff.post(
+        f"/v1/forums/{forum_id}/registrations",
+        json={
+            "organization_id": organization.json()["id"],
+            "contact": {"name": "Emre", "email": "emre@example.org"},
+            "consent": True,
+        },
+    )
+    assert made.status_code == 201, made.text
+    cancel = command("cancel_registration", {"registration_id": made.json()["id"], "reason": "ill"})
+    await _publish(registration, cancel, key)
+    cancelled = await _fact(registration, "registrations", cancel["event_id"])
+    assert cancelled.headers["type"] == "registration.cancelled"
+    assert cancelled.value["data"]["registration_id"] == made.json()["id"]
+
+    held = command(
+        "mark_forum_held", {"forum_id": forum_id, "attendance": 17, "outcomes": "Gute Runde"}
+    )
+    await _publish(registration, held, key)
+    held_fact = await _fact(registration, "forums", held["event_id"])
+    assert held_fact.headers["type"] == "forum.held"
+    assert held_fact.value["data"]["attendance"] == 17
+    assert held_fact.key == forum_id
+
+
+async def _rejection(service: RunningService, rejected: dict[str, Any]) -> dict[str, Any]:
+    message = await _fact(service, "intake.rejected", rejected["event_id"])
+    assert message.headers["type"] == "intake.rejected"
+    data: dict[str, Any] = message.value["data"]
+    assert data["command_event_id"] == rejected["event_id"]
+    assert data["command_type"] == rejected["type"]
+    assert data["producer"] == "portal"
+    return data
+
+
+async def test_rule_breaking_commands_are_rejected_with_reason(
+    registration: RunningService,
+) -> None:
+    closed_forum = await _schedule(registration, deadline_in=-timedelta(hours=1))
+    late = register_command(closed_forum, "late@example.org")
+    unknown_forum = register_command("7f1c7a52-1d1b-4a47-9a8e-6a3c1e0c9a11", "lost@example.org")
+    unknown_type = command("book_hotel", {"forum_id": closed_forum})
+    for rejected in (late, unknown_forum, unknown_type):
+        await _publish(registration, rejected, "rejections")
+
+    deadline = await _rejection(registration, late)
+    assert deadline["status"] == 409
+    assert "deadline" in deadline["reason"]
+    assert deadline["errors"] == [{"field": "forum_id", "message": deadline["reason"]}]
+
+    missing = await _rejection(registration, unknown_forum)
+    assert missing["status"] == 404
+    assert [error["field"] for error in missing["errors"]] == ["forum_id"]
+
+    unknown = await _rejection(registration, unknown_type)
+    assert unknown["status"] == 422
+    assert "book_hotel" in unknown["reason"]
+
+    registrations = await _fetchval(registration, "SELECT count(*) FROM registration.registrations")
+    assert registrations == 0  # a rejected command changes nothing
+
+
+async def test_invalid_envelopes_are_dead_lettered_and_consumption_goes_on(
+    registration: RunningService,
+) -> None:
+    forum_id = await _schedule(registration)
+    no_producer = register_command(forum_id, "anon@example.org")
+    del no_producer["producer"]
+    valid = register_command(forum_id, "after@example.org")
+
+    await _publish(registration, b"\x00not json at all", forum_id)
+    await _publish(registration, no_producer, forum_id)
+    await _publish(registration, valid, forum_id)
+
+    await _fact(registration, "registrations", valid["event_id"])
+    dead = await consume_until(
+        registration.settings.bootstrap(), _topic(registration, "intake.dlq"), 2
+    )
+    assert [message.value for message in dead] == [b"\x00not json at all", no_producer]
+    for message in dead:
+        assert message.headers["source-topic"] == _topic(registration, "intake")
+        assert message.key == forum_id
+    assert dead[0].headers["error"].startswith("not JSON")
+    assert dead[1].headers["error"] == "missing envelope fields: producer"
+
+
+async def test_command_delivered_twice_has_its_effect_once(registration: RunningService) -> None:
+    forum_id = await _schedule(registration)
+    register = register_command(forum_id, "twice@example.org")
+    schedule = command("schedule_forum", forum_body(title="Zweimal zugestellt"))
+    sentinel = register_command(forum_id, "sentinel@example.org")
+    for message in (register, register, schedule, schedule, sentinel):
+        await _publish(registration, message, forum_id)
+
+    # Same partition, consumed in order: once the sentinel's fact exists, both copies were handled.
+    await _fact(registration, "registrations", sentinel["event_id"])
+    conn = await registration.database()
+    try:
+        caused = await conn.fetch(
+            "SELECT envelope->>'correlation_id' AS command, type FROM registration.outbox"
+            " WHERE envelope->>'correlation_id' = ANY($1::text[]) ORDER BY id",
+            [register["event_id"], schedule["event_id"]],
+        )
+        rows = await conn.fetchval(
+            "SELECT count(*) FROM registration.registrations WHERE contact_email = $1",
+            "twice@example.org",
+        )
+        forums = await conn.fetchval(
+            "SELECT count(*) FROM registration.forums WHERE title = 'Zweimal zugestellt'"
+        )
+    finally:
+        await conn.close()
+    assert rows == 1
+    assert forums == 1
+    assert [(row["command"], row["type"]) for row in caused] == [
+        (register["event_id"], "organization.registered"),
+        (register["event_id"], "registration.made"),
+        (schedule["event_id"], "forum.scheduled"),
+    ]  # no second fact, and no `intake.rejected` for the redelivered copy
+    facts = await consume_until(
+        registration.settings.bootstrap(),
+        _topic(registration, "registrations"),
+        lambda message: message.value["correlation_id"] == sentinel["event_id"],
+    )
+    made_for_register = [m for m in facts if m.value["correlation_id"] == register["event_id"]]
+    assert len(made_for_register) == 1
+
+
+def _cli(args: list[str], service: RunningService, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "DIALOGNET_KAFKA_BOOTSTRAP": service.settings.bootstrap(),
+        "DIALOGNET_TOPIC_PREFIX": service.settings.topic_prefix,
+        "DIALOGNET_DATA_DIR": str(cwd / ".dialognet"),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+async def test_emit_publishes_a_valid_command_and_refuses_an_invalid_file(
+    registration: RunningService, tmp_path: Path
+) -> None:
+    forum_id = await _schedule(registration)
+    valid = register_command(forum_id, "cli@example.org")
+    valid_file = tmp_path / "register.json"
+    valid_file.write_text(json.dumps(valid))
+    invalid = register_command(forum_id, "broken@example.org")
+    del invalid["data"]["contact"]
+    invalid_file = tmp_path / "broken.json"
+    invalid_file.write_text(json.dumps(invalid))
+
+    refused = _cli(["emit", "--topic", "intake", str(invalid_file)], registration, tmp_path)
+    emitted = _cli(["emit", "--topic", "intake", str(valid_file)], registration, tmp_path)
+
+    assert refused.returncode != 0
+    assert "data.contact" in refused.stderr
+    assert emitted.returncode == 0, emitted.stderr
+    assert valid["event_id"] in emitted.stdout
+    made = await _fact(registration, "registrations", valid["event_id"])
+    assert made.value["data"]["contact"]["email"] == "cli@example.org"
+    on_intake = await consume_until(
+        registration.settings.bootstrap(),
+        _topic(registration, "intake"),
+        lambda message: message.value["event_id"] == valid["event_id"],
+    )
+    assert all(message.value["event_id"] != invalid["event_id"] for message in on_intake)
