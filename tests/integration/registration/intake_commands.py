@@ -1,4 +1,4 @@
-"""Intake command envelopes as other systems write them, for tests that publish to the intake topic."""
+"""Intake command envelopes as other systems write them, for tests publishing to intake."""
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
