@@ -106,3 +106,28 @@ async def produce(
         )
     finally:
         await producer.stop()
+
+
+async def read_to_end(bootstrap: str, topic: str, timeout: float = 10.0) -> list[ConsumedMessage]:
+    """Every message of `topic` up to the end offsets as of the call (for counting duplicates)."""
+    deadline = time.monotonic() + timeout
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=10,
+    )
+    await consumer.start()
+    got: list[ConsumedMessage] = []
+    try:
+        await _assign_all(consumer, topic, deadline)
+        ends = await consumer.end_offsets(list(consumer.assignment()))
+        while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{topic}: end offsets {ends} not reached in {timeout}s")
+            batches = await consumer.getmany(timeout_ms=100)
+            got.extend(_decode(record) for records in batches.values() for record in records)
+    finally:
+        await consumer.stop()
+    return got

@@ -1,0 +1,263 @@
+"""The outbox relay on real PostgreSQL and the real broker: order, wake-up, replicas, replay."""
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from schemas.envelope import Envelope
+from schemas.topics import Topic, topic_name
+from schemas.vocabulary import BERLIN
+from services.runtime import db, kafka
+from services.runtime.outbox import OutboxRelay, Outgoing, append, mark_for_replay, relay_for
+from services.runtime.settings import Settings
+from tests.integration.conftest import running_registration
+from tests.integration.delivery import event_ids_by_key, first_deliveries, outbox_ids_by_key
+from tests.integration.registration.intake_commands import forum_body, registration_body
+from tests.kafka_helpers import ConsumedMessage, consume_until, read_to_end
+
+SCHEMA = "relay_test"
+
+
+@dataclass
+class Outbox:
+    """A schema holding only the runtime's outbox and inbox, and what a relay needs."""
+
+    settings: Settings
+    pool: asyncpg.Pool
+
+    def topic(self) -> str:
+        return topic_name(Topic.FORUMS, self.settings.topic_prefix)
+
+    async def append(self, events: list[Envelope]) -> None:
+        async with self.pool.acquire() as conn, conn.transaction():
+            await append(conn, SCHEMA, [Outgoing(Topic.FORUMS, event) for event in events])
+
+    async def rows(self) -> list[asyncpg.Record]:
+        async with self.pool.acquire() as conn:
+            return await conn.fetch(
+                f"SELECT id, event_id, message_key, status FROM {SCHEMA}.outbox ORDER BY id"
+            )
+
+    async def unpublished(self) -> int:
+        async with self.pool.acquire() as conn:
+            count: int = await conn.fetchval(
+                f"SELECT count(*) FROM {SCHEMA}.outbox WHERE status = 'not_published'"
+            )
+        return count
+
+    @contextlib.asynccontextmanager
+    async def relay(self, batch_size: int = 500) -> AsyncIterator[OutboxRelay]:
+        """A relay with its own pool and producer, as one replica of a service would have."""
+        pool = await db.create_pool(self.settings.service_database_url("relay"), max_size=3)
+        producer = kafka.new_producer(self.settings)
+        await producer.start()
+        settings = self.settings.model_copy(update={"outbox_batch_size": batch_size})
+        try:
+            yield relay_for(settings, pool=pool, producer=producer, schema=SCHEMA)
+        finally:
+            await producer.stop()
+            await pool.close()
+
+
+@pytest.fixture
+async def outbox(settings: Settings) -> AsyncIterator[Outbox]:
+    await kafka.ensure_topics(settings)
+    pool = await db.create_pool(settings.service_database_url("relay"), max_size=4)
+    async with pool.acquire() as conn:
+        await conn.execute(f"CREATE SCHEMA {SCHEMA}")
+        for _, sql in db.migration_files(db.RUNTIME_MIGRATIONS, SCHEMA):
+            await conn.execute(sql)
+    try:
+        yield Outbox(settings, pool)
+    finally:
+        await pool.close()
+
+
+def event(key: str, sequence: int, event_type: str = "forum.updated") -> Envelope:
+    return Envelope(type=event_type, producer="test", key=key, data={"sequence": sequence})
+
+
+async def running(relay: OutboxRelay) -> asyncio.Task[None]:
+    return asyncio.create_task(relay.run())
+
+
+async def stop(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def until(check: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout}s: {what}")
+        await asyncio.sleep(0.02)
+
+
+def interleaved(keys: list[str], per_key: int) -> list[Envelope]:
+    return [event(key, sequence) for sequence in range(per_key) for key in keys]
+
+
+async def test_relay_publishes_in_id_order_per_key(outbox: Outbox) -> None:
+    keys = [f"forum-{n}" for n in range(5)]
+    for chunk in range(6):  # several transactions, several batches of 7
+        await outbox.append(interleaved(keys, 10)[chunk * 10 : (chunk + 1) * 10])
+    await outbox.append(interleaved(keys, 10)[60:])
+
+    async with outbox.relay(batch_size=7) as relay:
+        while await relay.publish_batch():
+            pass
+
+    assert await outbox.unpublished() == 0
+    published = await consume_until(outbox.settings.bootstrap(), outbox.topic(), 50)
+    assert event_ids_by_key(published) == outbox_ids_by_key(await outbox.rows())
+    assert {message.headers["type"] for message in published} == {"forum.updated"}
+    by_key = {key: [m.value["data"]["sequence"] for m in published if m.key == key] for key in keys}
+    assert by_key == {key: list(range(10)) for key in keys}
+
+
+async def test_notify_wakes_the_relay_long_before_its_poll(settings: Settings) -> None:
+    # The relay polls once a minute here: only the trigger's NOTIFY can bring this event quickly.
+    slow_poll = settings.model_copy(update={"outbox_poll_interval_seconds": 60.0})
+    async with running_registration(slow_poll) as service:
+        forum = await service.staff.post("/v1/forums", json=forum_body())
+        assert forum.status_code == 201, forum.text
+        await consume_until(settings.bootstrap(), f"{settings.topic_prefix}forums", 1)
+
+        started = time.monotonic()
+        made = await service.public.post(
+            f"/v1/forums/{forum.json()['id']}/registrations",
+            json=registration_body("wake@example.org"),
+        )
+        assert made.status_code == 201, made.text
+        await consume_until(
+            settings.bootstrap(),
+            f"{settings.topic_prefix}registrations",
+            lambda message: message.value["data"]["registration_id"] == made.json()["id"],
+            timeout=3.0,
+        )
+        assert time.monotonic() - started < 3.0
+
+
+async def test_two_relays_publish_each_event_once_in_order(outbox: Outbox) -> None:
+    keys = [f"forum-{n}" for n in range(4)]
+    events = interleaved(keys, 100)
+    async with outbox.relay(batch_size=5) as first, outbox.relay(batch_size=5) as second:
+        tasks = [await running(first), await running(second)]
+        try:
+            for start in range(0, len(events), 8):  # written while both relays run
+                await outbox.append(events[start : start + 8])
+            await until(lambda: _none_pending(outbox), 20.0, "every event published")
+        finally:
+            for task in tasks:
+                await stop(task)
+
+    # Every ack came before its row was marked published, so the topic is complete now.
+    published = await read_to_end(outbox.settings.bootstrap(), outbox.topic())
+    event_ids = [message.value["event_id"] for message in published]
+    assert len(event_ids) == len(events)
+    assert set(event_ids) == {str(e.event_id) for e in events}
+    assert event_ids_by_key(published) == outbox_ids_by_key(await outbox.rows())
+
+
+async def _none_pending(outbox: Outbox) -> bool:
+    return await outbox.unpublished() == 0
+
+
+async def test_marked_for_replay_is_published_again(outbox: Outbox) -> None:
+    old = [event("forum-a", 0, "forum.scheduled"), event("forum-a", 1, "forum.updated")]
+    await outbox.append(old)
+    async with outbox.pool.acquire() as conn:  # back-date them
+        await conn.execute(f"UPDATE {SCHEMA}.outbox SET occurred_at = now() - interval '2 days'")
+    recent = [event("forum-a", 2, "forum.updated"), event("forum-a", 3, "forum.cancelled")]
+    await outbox.append(recent)
+    async with outbox.relay() as relay:
+        await relay.publish_batch()
+        async with outbox.pool.acquire() as conn:
+            queued = await mark_for_replay(
+                conn,
+                SCHEMA,
+                since=datetime.now(UTC) - timedelta(days=1),
+                event_type="forum.updated",
+            )
+        assert queued == 1
+        assert await outbox.unpublished() == 1
+        assert await relay.publish_batch() == 1
+
+    published = await read_to_end(outbox.settings.bootstrap(), outbox.topic())
+    sequences = [message.value["data"]["sequence"] for message in published]
+    assert sequences == [0, 1, 2, 3, 2]
+    assert published[-1].value["event_id"] == str(recent[0].event_id)
+
+
+def _replay(settings: Settings, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    assert settings.database_url is not None
+    env = {
+        **os.environ,
+        "DIALOGNET_DATABASE_URL": settings.database_url.get_secret_value(),
+        "DIALOGNET_KAFKA_BOOTSTRAP": settings.bootstrap(),
+        "DIALOGNET_TOPIC_PREFIX": settings.topic_prefix,
+        "DIALOGNET_DATA_DIR": str(cwd / ".dialognet"),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli", "replay", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+async def test_replay_command_republishes_only_the_selected_events(
+    settings: Settings, tmp_path: Path
+) -> None:
+    registrations_topic = f"{settings.topic_prefix}registrations"
+    async with running_registration(settings) as service:
+        forum = (await service.staff.post("/v1/forums", json=forum_body())).json()
+        path = f"/v1/forums/{forum['id']}/registrations"
+        before = await service.public.post(path, json=registration_body("early@example.org"))
+        after = await service.public.post(path, json=registration_body("late@example.org"))
+        await consume_until(settings.bootstrap(), registrations_topic, 2)
+        conn = await service.database()
+        try:  # the first registration happened an hour ago, as far as the event log knows
+            await conn.execute(
+                "UPDATE registration.outbox SET occurred_at = occurred_at - interval '1 hour'"
+                " WHERE envelope->'data'->>'registration_id' = $1",
+                before.json()["id"],
+            )
+        finally:
+            await conn.close()
+        since = datetime.now(BERLIN) - timedelta(minutes=30)
+
+        replayed = _replay(
+            settings,
+            tmp_path,
+            "--since",
+            since.strftime("%Y-%m-%dT%H:%M:%S"),  # no offset: Europe/Berlin
+            "--type",
+            "registration.made",
+        )
+        assert replayed.returncode == 0, replayed.stderr
+        assert "republished 1 events" in replayed.stdout
+
+    def made_by(messages: list[ConsumedMessage]) -> list[str]:
+        return [message.value["data"]["registration_id"] for message in messages]
+
+    published = await read_to_end(settings.bootstrap(), registrations_topic)
+    assert made_by(published) == [before.json()["id"], after.json()["id"], after.json()["id"]]
+    assert len(first_deliveries(published)) == 2
+    forums = await read_to_end(settings.bootstrap(), f"{settings.topic_prefix}forums")
+    assert [message.headers["type"] for message in forums] == ["forum.scheduled"]
