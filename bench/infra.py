@@ -1,0 +1,203 @@
+"""What the benchmark runs against: PostgreSQL, Kafka and the registration service process.
+
+PostgreSQL and Tansu are embedded (started here) unless DIALOGNET_DATABASE_URL /
+DIALOGNET_KAFKA_BOOTSTRAP name existing ones. Either way the service gets a scratch database
+of its own, dropped at the end, and is started with `python -m services.cli run registration`
+exactly as in a container.
+"""
+
+import asyncio
+import contextlib
+import os
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+
+from schemas.topics import DEFAULT_PREFIX
+from services.runtime.embedded import (
+    BrokerProcess,
+    EmbeddedPostgres,
+    die_with_parent,
+    free_port,
+    terminate,
+)
+
+READY_WITHIN_SECONDS = 60.0
+# The largest forum the API allows; a run registering more would see waitlisted answers.
+FORUM_CAPACITY = 100_000
+
+
+@dataclass(frozen=True)
+class Platform:
+    database_url: str  # the scratch database the service and the ceiling use
+    kafka_bootstrap: str
+    topic_prefix: str
+    embedded: bool
+
+
+@dataclass(frozen=True)
+class Service:
+    pid: int
+    host: str
+    port: int
+    admin_token: str
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+def _with_database(url: str, database: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
+
+
+@contextlib.asynccontextmanager
+async def platform(work_dir: Path) -> AsyncIterator[Platform]:
+    """PostgreSQL and Kafka for one run, plus a scratch database dropped afterwards."""
+    admin_url = os.environ.get("DIALOGNET_DATABASE_URL")
+    bootstrap = os.environ.get("DIALOGNET_KAFKA_BOOTSTRAP")
+    postgres = None if admin_url else EmbeddedPostgres(work_dir / "postgres")
+    broker = None if bootstrap else BrokerProcess(free_port(), work_dir / "broker.log")
+    database = f"bench_{secrets.token_hex(4)}"
+    created = False
+    try:
+        if postgres is not None:
+            postgres.start()
+            admin_url = postgres.uri
+        if broker is not None:
+            await broker.start()
+            bootstrap = broker.bootstrap
+        assert admin_url is not None
+        assert bootstrap is not None
+        admin = await asyncpg.connect(admin_url)
+        try:
+            await admin.execute(f'CREATE DATABASE "{database}"')
+        finally:
+            await admin.close()
+        created = True
+        # A shared broker gets topics of our own, so nobody else's messages are counted.
+        prefix = DEFAULT_PREFIX if broker is not None else f"{database}."
+        yield Platform(_with_database(admin_url, database), bootstrap, prefix, broker is not None)
+    finally:
+        if created and admin_url is not None:
+            admin = await asyncpg.connect(admin_url)
+            try:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            finally:
+                await admin.close()
+        if broker is not None:
+            broker.stop()
+        if postgres is not None:
+            postgres.stop()
+
+
+@contextlib.asynccontextmanager
+async def registration_service(
+    infra: Platform, work_dir: Path, extra_env: dict[str, str]
+) -> AsyncIterator[Service]:
+    """The service as its own process; SIGTERM (then SIGKILL) when the block ends."""
+    port = free_port()
+    token = secrets.token_urlsafe(24)  # this run's throwaway staff token
+    env = {
+        **os.environ,
+        "DIALOGNET_DATA_DIR": str(work_dir),  # never a `dialognet up` platform.json nearby
+        "DIALOGNET_DATABASE_URL": infra.database_url,
+        "DIALOGNET_KAFKA_BOOTSTRAP": infra.kafka_bootstrap,
+        "DIALOGNET_TOPIC_PREFIX": infra.topic_prefix,
+        "DIALOGNET_ADMIN_TOKEN": token,
+        "DIALOGNET_REGISTRATION_PORT": str(port),
+        "DIALOGNET_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "DIALOGNET_LOG_LEVEL": "WARNING",
+        **extra_env,
+    }
+    log_path = work_dir / "registration.log"
+    with log_path.open("ab") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "run", "registration"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            process_group=0,  # Ctrl-C reaches only us; we stop it in order
+            preexec_fn=die_with_parent,
+        )
+        try:
+            service = Service(process.pid, "127.0.0.1", port, token)
+            await _wait_ready(service, process, log_path)
+            yield service
+        finally:
+            terminate(process, timeout=15)
+
+
+async def _wait_ready(service: Service, process: "subprocess.Popen[bytes]", log: Path) -> None:
+    deadline = time.monotonic() + READY_WITHIN_SECONDS
+    async with httpx.AsyncClient(base_url=service.base_url, timeout=2) as client:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"registration service exited, see {log}")
+            with contextlib.suppress(httpx.HTTPError):
+                if (await client.get("/health/ready")).status_code == 200:
+                    return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"registration service not ready, see {log}")
+            await asyncio.sleep(0.2)
+
+
+async def forum_and_organization(service: Service) -> tuple[str, str]:
+    """An open forum with room for every request, and a partner organisation (staff token)."""
+    starts = datetime.now(UTC) + timedelta(days=60)
+    headers = {"Authorization": f"Bearer {service.admin_token}"}
+    async with httpx.AsyncClient(base_url=service.base_url, headers=headers) as staff:
+        forum = await staff.post(
+            "/v1/forums",
+            json={
+                "format": "conference",
+                "title": "Benchmark conference",
+                "topics": ["load"],
+                "venue": "Rathaus",
+                "starts_at": starts.isoformat(),
+                "ends_at": (starts + timedelta(hours=6)).isoformat(),
+                "registration_deadline": (starts - timedelta(days=1)).isoformat(),
+                "capacity": FORUM_CAPACITY,
+                "audience": "open",
+            },
+        )
+        _created(forum)
+        organization = await staff.post(
+            "/v1/organizations",
+            json={
+                "name": "Benchmark e.V.",
+                "kind": "culture",
+                "contact": {"name": "Bench", "email": "bench@example.org"},
+            },
+        )
+        _created(organization)
+    return forum.json()["id"], organization.json()["id"]
+
+
+def _created(response: httpx.Response) -> None:
+    if response.status_code != 201:
+        raise RuntimeError(
+            f"{response.request.url} answered {response.status_code}: {response.text}"
+        )
+
+
+async def pending_outbox(database_url: str) -> int:
+    """Events the service has written but its relay has not yet published."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        pending: int = await conn.fetchval(
+            "SELECT count(*) FROM registration.outbox WHERE status = 'not_published'"
+        )
+        return pending
+    finally:
+        await conn.close()

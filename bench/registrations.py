@@ -1,0 +1,420 @@
+"""Registration benchmark: HTTP registrations/s beside the raw asyncpg ceiling, and the latency
+from request start to the `registration.made` event at a consumer — in one run.
+
+    python bench/registrations.py [--concurrency 32] [--requests 5000] [--rate 100] ...
+
+Starts embedded PostgreSQL and Tansu (or uses DIALOGNET_DATABASE_URL / DIALOGNET_KAFKA_BOOTSTRAP),
+runs the registration service as a subprocess, and stops everything it started, also on Ctrl-C.
+See bench/README.md for what the numbers mean.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import json
+import math
+import os
+import platform as host
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import ceiling  # ceiling, infra, loadgen: bench modules beside this script
+import infra
+import loadgen
+import uvloop
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from schemas.topics import Topic, topic_name
+
+RATIO_GOAL = 0.5
+P99_GOAL_MS = 50.0
+EVENTS_WITHIN_SECONDS = 30.0
+DRAIN_WITHIN_SECONDS = 120.0
+
+
+@dataclass(frozen=True)
+class Options:
+    concurrency: int
+    requests: int
+    warmup: int
+    rate: float
+    latency_requests: int
+    latency_connections: int
+    ceiling_pool: int
+    service_pool: int | None
+    profile: Path | None
+    work_dir: Path | None
+
+
+def parse_options(argv: Sequence[str]) -> Options:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--concurrency", type=int, default=32, help="connections / tasks")
+    parser.add_argument("--requests", type=int, default=5000, help="measured registrations")
+    parser.add_argument("--warmup", type=int, default=500, help="unmeasured ones before each")
+    parser.add_argument("--rate", type=float, default=100.0, help="registrations/s, latency run")
+    parser.add_argument("--latency-requests", type=int, default=2000)
+    parser.add_argument(
+        "--latency-connections", type=int, default=8, help="keep-alive connections when paced"
+    )
+    parser.add_argument(
+        "--ceiling-pool", type=int, default=None, help="asyncpg pool size (default: concurrency)"
+    )
+    parser.add_argument(
+        "--service-pool", type=int, default=None, help="DIALOGNET_DB_POOL_MAX_SIZE for the service"
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="py-spy record the service during the HTTP run (.svg flame graph, .txt collapsed)",
+    )
+    parser.add_argument("--work-dir", type=Path, default=None, help="default: a temp dir")
+    args = parser.parse_args(argv)
+    return Options(
+        concurrency=args.concurrency,
+        requests=args.requests,
+        warmup=args.warmup,
+        rate=args.rate,
+        latency_requests=args.latency_requests,
+        latency_connections=args.latency_connections,
+        ceiling_pool=args.ceiling_pool or args.concurrency,
+        service_pool=args.service_pool,
+        profile=args.profile,
+        work_dir=args.work_dir,
+    )
+
+
+# --- measurements ----------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[max(math.ceil(fraction * len(ordered)) - 1, 0)]
+
+
+@dataclass(frozen=True)
+class HttpRun:
+    result: loadgen.LoadResult
+    warmup: loadgen.LoadResult
+
+    @property
+    def per_second(self) -> float:
+        return self.result.created / self.result.elapsed_seconds
+
+
+async def http_throughput(
+    options: Options, target: loadgen.Target, service_pid: int, work_dir: Path
+) -> HttpRun:
+    warm = await loadgen.run_in_process(
+        loadgen.Job(target, first_number=0, count=options.warmup, concurrency=options.concurrency)
+    )
+    async with profiling(service_pid, options.profile, work_dir):
+        measured = await loadgen.run_in_process(
+            loadgen.Job(
+                target,
+                first_number=options.warmup,
+                count=options.requests,
+                concurrency=options.concurrency,
+            )
+        )
+    return HttpRun(measured, warm)
+
+
+@contextlib.asynccontextmanager
+async def profiling(pid: int, output: Path | None, work_dir: Path) -> AsyncIterator[None]:
+    """py-spy samples the service while the block runs (it needs ptrace rights)."""
+    if output is None:
+        yield
+        return
+    output_format = "raw" if output.suffix == ".txt" else "flamegraph"
+    with (work_dir / "py-spy.log").open("ab") as log:
+        recorder = subprocess.Popen(
+            [
+                *("py-spy", "record", "--nonblocking", "--rate", "250"),
+                *("--format", output_format, "-o", str(output), "-p", str(pid)),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            process_group=0,
+        )
+        await asyncio.sleep(1.0)  # py-spy attaches
+        try:
+            yield
+        finally:
+            recorder.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
+            try:
+                await asyncio.to_thread(recorder.wait, 30)
+            except subprocess.TimeoutExpired:
+                recorder.kill()
+                recorder.wait()
+
+
+class EventClock:
+    """A plain aiokafka consumer on every partition of the registrations topic, from its end,
+    noting when each `registration.made` arrives, by registration id."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap,
+            fetch_max_wait_ms=10,  # Tansu answers a waiting fetch only when this runs out
+            enable_auto_commit=False,
+        )
+        self._topic = topic
+        self.arrivals: dict[str, float] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self._consumer.start()
+        await self._consumer.topics()  # loads the metadata, partitions included
+        partitions = self._consumer.partitions_for_topic(self._topic) or set()
+        if not partitions:
+            raise RuntimeError(f"topic {self._topic} has no partitions")
+        assigned = [TopicPartition(self._topic, number) for number in sorted(partitions)]
+        self._consumer.assign(assigned)
+        await self._consumer.seek_to_end(*assigned)
+        for partition in assigned:
+            await self._consumer.position(partition)
+        self._task = asyncio.create_task(self._listen())
+
+    async def _listen(self) -> None:
+        while True:
+            batches = await self._consumer.getmany(timeout_ms=100)
+            arrived = time.monotonic()
+            for messages in batches.values():
+                for message in messages:
+                    assert message.value is not None
+                    event = json.loads(message.value)
+                    if event["type"] == "registration.made":
+                        self.arrivals.setdefault(event["data"]["registration_id"], arrived)
+
+    async def wait_for(self, ids: Sequence[str], within: float) -> None:
+        deadline = time.monotonic() + within
+        while any(registration_id not in self.arrivals for registration_id in ids):
+            if time.monotonic() > deadline:
+                return
+            await asyncio.sleep(0.05)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._consumer.stop()
+
+
+@dataclass(frozen=True)
+class LatencyRun:
+    sent: loadgen.LoadResult
+    latencies_ms: list[float]
+    missing: int
+
+
+async def event_latency(
+    options: Options, target: loadgen.Target, platform: infra.Platform, first_number: int
+) -> LatencyRun:
+    await _outbox_drained(platform.database_url)
+    clock = EventClock(
+        platform.kafka_bootstrap, topic_name(Topic.REGISTRATIONS, platform.topic_prefix)
+    )
+    await clock.start()
+    try:
+        sent = await loadgen.run_in_process(
+            loadgen.Job(
+                target,
+                first_number=first_number,
+                count=options.latency_requests,
+                concurrency=options.latency_connections,
+                rate_per_second=options.rate,
+            )
+        )
+        ids = [registration_id for registration_id, _ in sent.started]
+        await clock.wait_for(ids, EVENTS_WITHIN_SECONDS)
+    finally:
+        await clock.stop()
+    latencies = [
+        (clock.arrivals[registration_id] - started) * 1000
+        for registration_id, started in sent.started
+        if registration_id in clock.arrivals
+    ]
+    return LatencyRun(sent, latencies, missing=len(sent.started) - len(latencies))
+
+
+async def _outbox_drained(database_url: str) -> None:
+    """The relay has published the throughput run's backlog, so it does not skew latency."""
+    deadline = time.monotonic() + DRAIN_WITHIN_SECONDS
+    while await infra.pending_outbox(database_url) > 0:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the outbox relay did not catch up")
+        await asyncio.sleep(0.2)
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    model = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "nproc": str(len(os.sched_getaffinity(0))),
+        "cpu": model,
+        "python": host.python_version(),
+        "os": f"{host.system()} {host.release()}",
+    }
+
+
+async def postgres_version(database_url: str) -> str:
+    conn = await asyncpg.connect(database_url)
+    try:
+        version: str = await conn.fetchval("SHOW server_version")
+        return version.split()[0]
+    finally:
+        await conn.close()
+
+
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def report(
+    options: Options,
+    about: dict[str, str],
+    http: HttpRun,
+    raw: ceiling.CeilingResult,
+    latency: LatencyRun,
+) -> bool:
+    """Print the table; True when every request succeeded and both goals are met."""
+    measured = http.result
+    ratio = http.per_second / raw.per_second
+    p50 = percentile(latency.latencies_ms, 0.50) if latency.latencies_ms else math.nan
+    p99 = percentile(latency.latencies_ms, 0.99) if latency.latencies_ms else math.nan
+    worst = max(latency.latencies_ms, default=math.nan)
+    paced_p50 = percentile(latency.sent.latencies_seconds, 0.50) * 1000
+    paced_p99 = percentile(latency.sent.latencies_seconds, 0.99) * 1000
+    http_p50 = percentile(measured.latencies_seconds, 0.50) * 1000
+    http_p99 = percentile(measured.latencies_seconds, 0.99) * 1000
+    failures = (
+        measured.total - measured.created
+        + http.warmup.total - http.warmup.created
+        + latency.sent.total - latency.sent.created
+    )  # fmt: skip
+    rows = [
+        (
+            "HTTP registrations/s",
+            f"{http.per_second:,.0f}",
+            f"{measured.created} answered 201 in {measured.elapsed_seconds:.2f} s; "
+            f"response p50 {http_p50:.1f} ms, p99 {http_p99:.1f} ms",
+        ),
+        (
+            "ceiling (asyncpg)/s",
+            f"{raw.per_second:,.0f}",
+            f"lock forum row + 2 inserts, pool {options.ceiling_pool}",
+        ),
+        ("ratio", f"{ratio:.0%}", f"goal ≥ {RATIO_GOAL:.0%}: {verdict(ratio >= RATIO_GOAL)}"),
+        (
+            "request → event p50",
+            f"{p50:.1f} ms",
+            f"{len(latency.latencies_ms)} events at {options.rate:g}/s",
+        ),
+        (
+            "request → event p99",
+            f"{p99:.1f} ms",
+            f"goal < {P99_GOAL_MS:g} ms: {verdict(p99 < P99_GOAL_MS)}",
+        ),
+        (
+            "request → event max",
+            f"{worst:.1f} ms",
+            f"{latency.missing} events missing; response p50 {paced_p50:.1f} ms, "
+            f"p99 {paced_p99:.1f} ms",
+        ),
+    ]
+    print()
+    print(
+        f"dialognet registration benchmark, {about['date']}: concurrency {options.concurrency}, "
+        f"{options.requests} requests after {options.warmup} warm-up"
+    )
+    print(
+        f"machine: nproc {about['nproc']}, {about['cpu']}, {about['os']}; "
+        f"Python {about['python']}; PostgreSQL {about['postgres']}; Kafka {about['kafka']}"
+    )
+    print()
+    for name, value, note in rows:
+        print(f"  {name:<22} {value:>10}   {note}")
+    if failures:
+        first = measured.first_error or http.warmup.first_error or latency.sent.first_error
+        print(f"\n  {failures} requests did not answer 201; first: {first}")
+    return failures == 0 and latency.missing == 0 and ratio >= RATIO_GOAL and p99 < P99_GOAL_MS
+
+
+async def run(options: Options, work_dir: Path) -> bool:
+    about = machine()
+    async with infra.platform(work_dir) as platform:
+        about["postgres"] = await postgres_version(platform.database_url)
+        about["kafka"] = "Tansu (embedded)" if platform.embedded else platform.kafka_bootstrap
+        extra_env = {}
+        if options.service_pool is not None:
+            extra_env["DIALOGNET_DB_POOL_MAX_SIZE"] = str(options.service_pool)
+        async with infra.registration_service(platform, work_dir, extra_env) as service:
+            print(
+                f"service pid {service.pid} on {service.base_url}, "
+                f"throwaway staff token {service.admin_token}"
+            )
+            forum_id, organization_id = await infra.forum_and_organization(service)
+            target = loadgen.Target(
+                host=service.host,
+                port=service.port,
+                forum_id=forum_id,
+                organization_id=organization_id,
+                token=service.admin_token,
+                email_prefix=f"bench{os.getpid()}-",
+            )
+            print(f"a. HTTP: {options.warmup} + {options.requests} registrations …", flush=True)
+            http = await http_throughput(options, target, service.pid, work_dir)
+            print(f"   {http.per_second:,.0f}/s", flush=True)
+            print("b. ceiling: the same through asyncpg …", flush=True)
+            raw = await ceiling.measure(
+                platform.database_url,
+                concurrency=options.concurrency,
+                pool_size=options.ceiling_pool,
+                registrations=options.requests,
+                warmup=options.warmup,
+            )
+            print(f"   {raw.per_second:,.0f}/s", flush=True)
+            print(f"c. latency: {options.latency_requests} at {options.rate:g}/s …", flush=True)
+            latency = await event_latency(
+                options, target, platform, first_number=options.warmup + options.requests
+            )
+    if options.profile:
+        print(f"\nprofile of the HTTP run: {options.profile}")
+    return report(options, about, http, raw, latency)
+
+
+def main(argv: Sequence[str]) -> int:
+    options = parse_options(argv)
+    with contextlib.ExitStack() as stack:
+        work_dir = options.work_dir or Path(
+            stack.enter_context(tempfile.TemporaryDirectory(prefix="dialognet-bench-"))
+        )
+        work_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            return 0 if uvloop.run(run(options, work_dir)) else 1
+        except KeyboardInterrupt:
+            print("\ninterrupted; everything started here is stopped", file=sys.stderr)
+            return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
