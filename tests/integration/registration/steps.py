@@ -27,8 +27,10 @@ def problem(response: httpx.Response, status: int, field: str | None = None) -> 
     assert response.headers["content-type"].startswith(PROBLEM_JSON), response.headers
     body: JsonBody = response.json()
     assert body["status"] == status
-    assert isinstance(body["title"], str) and body["title"]
-    assert isinstance(body["detail"], str) and body["detail"]
+    assert isinstance(body["title"], str)
+    assert body["title"]
+    assert isinstance(body["detail"], str)
+    assert body["detail"]
     if field is not None:
         named = [error["field"] for error in body.get("errors", [])]
         assert field in named, f"{field} not named in {body}"
@@ -37,7 +39,8 @@ def problem(response: httpx.Response, status: int, field: str | None = None) -> 
 
 
 async def new_organization(service: RunningService, **fields: Any) -> JsonBody:
-    return ok(await service.staff.post("/v1/organizations", json=bodies.organization(**fields)), 201)
+    body = bodies.organization(**fields)
+    return ok(await service.staff.post("/v1/organizations", json=body), 201)
 
 
 async def new_partner(service: RunningService, **fields: Any) -> JsonBody:

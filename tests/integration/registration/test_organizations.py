@@ -1,4 +1,4 @@
-"""Organisations over HTTP: creation, lifecycle prospect → interested → partner → former, listing."""
+"""Organisations over HTTP: creation, lifecycle (prospect → … → former), listing."""
 
 from uuid import UUID
 
@@ -32,9 +32,7 @@ async def test_create_echoes_fields_and_publishes_registered(
     for field in ("name", "kind", "district", "website", "contact"):
         assert created[field] == sent[field], field
     assert ok(await registration.staff.get(f"/v1/organizations/{created['id']}")) == created
-    [fact] = await facts_on_key(
-        registration, "organizations", created["id"], lambda message: True
-    )
+    [fact] = await facts_on_key(registration, "organizations", created["id"], lambda message: True)
     assert fact.headers["type"] == "organization.registered"
     assert fact.value["type"] == "organization.registered"
     assert fact.value["key"] == created["id"]
@@ -91,9 +89,7 @@ async def test_invalid_transitions_are_conflicts(registration: RunningService) -
 async def test_join_needs_the_agreement_date(registration: RunningService) -> None:
     organization = await new_organization(registration)
 
-    refused = await registration.staff.post(
-        f"/v1/organizations/{organization['id']}/join", json={}
-    )
+    refused = await registration.staff.post(f"/v1/organizations/{organization['id']}/join", json={})
 
     problem(refused, 422, field="agreement_signed_on")
 
