@@ -2,7 +2,10 @@
 
 import os
 import secrets
-from collections.abc import AsyncIterator
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -25,12 +28,38 @@ class Infra:
     embedded_postgres: bool
 
 
+@contextmanager
+def outside_pytest_tmp() -> Iterator[Path]:
+    """A scratch directory for embedded PostgreSQL, removed afterwards.
+
+    Not under pytest's tmp_path: every pytest run on the machine resets /tmp/pytest-of-<user>
+    to 0700, which locks out the unprivileged user the embedded server runs as (initdb fails
+    with "Permission denied" when another test session starts at the same moment)."""
+    path = Path(tempfile.mkdtemp(prefix="dialognet-test-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def scratch_dir() -> Iterator[Path]:
+    with outside_pytest_tmp() as path:
+        yield path
+
+
 @pytest.fixture(scope="session")
-async def infra(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Infra]:
+async def infra() -> AsyncIterator[Infra]:
+    with outside_pytest_tmp() as base:
+        async with _infrastructure(base) as found:
+            yield found
+
+
+@asynccontextmanager
+async def _infrastructure(base: Path) -> AsyncIterator[Infra]:
     # Never the machine's own PostgreSQL: only what DIALOGNET_DATABASE_URL names, else embedded.
     database_url = os.environ.get("DIALOGNET_DATABASE_URL")
     bootstrap = os.environ.get("DIALOGNET_KAFKA_BOOTSTRAP")
-    base = tmp_path_factory.mktemp("infra")
     postgres = None if database_url else EmbeddedPostgres(base / "postgres")
     broker = None if bootstrap else BrokerProcess(free_port(), base / "broker.log")
     try:

@@ -83,13 +83,13 @@ def _wait_for_ready(platform: RunningPlatform) -> None:
 
 
 @pytest.fixture
-def start_up(tmp_path: Path) -> Iterator[Any]:
+def start_up(tmp_path: Path, scratch_dir: Path) -> Iterator[Any]:
     """Start `dialognet up` with extra arguments; the process is killed if a test leaves it."""
     started: list[RunningPlatform] = []
 
     def start(*args: str) -> RunningPlatform:
         kafka_port, registration_port = free_port(), free_port()
-        data_dir = tmp_path / "data"
+        data_dir = scratch_dir / "data"
         command = [sys.executable, "-m", "services.cli", "up", "--data-dir", str(data_dir), *args]
         process = subprocess.Popen(
             command,
