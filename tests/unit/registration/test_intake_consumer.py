@@ -1,0 +1,96 @@
+"""The intake consumer's envelope decoding, and dead-lettering on FastStream's in-memory broker."""
+
+import json
+from typing import Any, cast
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from faststream.kafka import TestKafkaBroker
+
+from schemas.envelope import REQUIRED_ENVELOPE_FIELDS
+from services.registration.app import build_broker
+from services.registration.intake import IntakeConsumer, InvalidEnvelope, decode_envelope
+from services.registration.service import RegistrationService
+from services.runtime.settings import Settings
+
+ENVELOPE = {
+    "event_id": "5d0a3c1e-4a56-4f0c-9c2c-0d8b2a8f4e11",
+    "type": "register",
+    "version": 1,
+    "occurred_at": "2026-05-04T10:00:00+00:00",
+    "producer": "portal",
+    "key": "",
+    "correlation_id": None,
+    "causation_id": None,
+    "data": {},
+}
+
+
+def test_a_complete_envelope_decodes_to_its_object() -> None:
+    assert decode_envelope(b'{"extra": 1, ' + _json(ENVELOPE)[1:]) == {"extra": 1, **ENVELOPE}
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"\x00\xff", "not JSON"),
+        (b"{not json", "not JSON"),
+        (b"[1, 2]", "not a JSON object"),
+        (b'"register"', "not a JSON object"),
+    ],
+)
+def test_what_is_not_a_json_object_is_invalid(body: bytes, reason: str) -> None:
+    with pytest.raises(InvalidEnvelope, match=reason):
+        decode_envelope(body)
+
+
+@pytest.mark.parametrize("field", REQUIRED_ENVELOPE_FIELDS)
+def test_each_required_field_is_named_when_missing(field: str) -> None:
+    incomplete = {name: value for name, value in ENVELOPE.items() if name != field}
+    with pytest.raises(InvalidEnvelope) as refused:
+        decode_envelope(_json(incomplete))
+    assert str(refused.value) == f"missing envelope fields: {field}"
+
+
+def test_key_and_correlation_may_be_absent() -> None:
+    minimal = {name: ENVELOPE[name] for name in REQUIRED_ENVELOPE_FIELDS}
+    assert decode_envelope(_json(minimal)) == minimal
+
+
+def _json(value: dict[str, Any]) -> bytes:
+    return json.dumps(value).encode()
+
+
+class RecordingProducer:
+    """Stands in for the aiokafka producer the consumer dead-letters with (not patched by
+    TestKafkaBroker); keeps what was sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+    async def send_and_wait(self, topic: str, **message: Any) -> None:
+        self.sent.append({"topic": topic, **message})
+
+
+class UntouchableService:
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"an invalid envelope must not reach the service ({name})")
+
+
+async def test_a_non_json_message_is_dead_lettered_with_its_reason() -> None:
+    settings = Settings(kafka_bootstrap="localhost:9092", topic_prefix="unit.")
+    producer = RecordingProducer()
+    service = cast(RegistrationService, UntouchableService())
+    consumer = IntakeConsumer(service, cast(AIOKafkaProducer, producer), "unit.")
+    broker = build_broker(settings, consumer)
+
+    async with TestKafkaBroker(broker) as test_broker:
+        await test_broker.publish(b"\x00 not json", "unit.intake", key=b"forum-1")
+
+    [dead] = producer.sent
+    assert dead["topic"] == "unit.intake.dlq"
+    assert dead["value"] == b"\x00 not json"
+    assert dead["key"] == b"forum-1"
+    headers = dict(dead["headers"])
+    assert headers["error"].startswith(b"not JSON")
+    assert headers["source-topic"] == b"unit.intake"
