@@ -10,9 +10,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import asyncpg
 import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaTimeoutError
 
 from schemas.envelope import Envelope
 from schemas.topics import Topic, topic_name
@@ -261,3 +264,47 @@ async def test_replay_command_republishes_only_the_selected_events(
     assert len(first_deliveries(published)) == 2
     forums = await read_to_end(settings.bootstrap(), f"{settings.topic_prefix}forums")
     assert [message.headers["type"] for message in forums] == ["forum.scheduled"]
+
+
+class FailingOnce:
+    """A producer whose first send fails as aiokafka's does when the broker is unreachable."""
+
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self._producer = producer
+        self.failed = False
+
+    async def send(self, *args: object, **kwargs: object) -> object:
+        if not self.failed:
+            self.failed = True
+            raise KafkaTimeoutError("broker unreachable")
+        return await self._producer.send(*args, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_relay_keeps_running_after_a_kafka_error(outbox: Outbox) -> None:
+    async with outbox.relay() as relay:
+        failing = FailingOnce(relay._producer)
+        quick = OutboxRelay(
+            pool=relay._pool,
+            producer=cast(AIOKafkaProducer, failing),
+            schema=SCHEMA,
+            topic_prefix=outbox.settings.topic_prefix,
+            batch_size=10,
+            poll_interval_seconds=0.05,
+        )
+        task = await running(quick)
+
+        async def published() -> bool:
+            if task.done():  # a relay that stopped publishes nothing until the next restart
+                raise AssertionError(f"the relay stopped: {task.exception()!r}")
+            return await _none_pending(outbox)
+
+        try:
+            await outbox.append([event("forum-a", 0)])
+            await until(published, 5.0, "published after one failed send")
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, KafkaTimeoutError):
+                await task
+    assert failing.failed
+    published = await read_to_end(outbox.settings.bootstrap(), outbox.topic())
+    assert [message.value["data"]["sequence"] for message in published] == [0]
