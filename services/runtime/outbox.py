@@ -12,6 +12,7 @@ from uuid import UUID
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 
 from schemas.envelope import Envelope
 from schemas.topics import Topic, topic_name
@@ -97,7 +98,8 @@ class OutboxRelay:
                     while await self.publish_batch() == self._batch_size:
                         pass
                     await self._report_pending()
-                except (TimeoutError, OSError, asyncpg.PostgresError) as error:
+                # KafkaError too: a broker outage must not end the relay for good.
+                except (TimeoutError, OSError, KafkaError, asyncpg.PostgresError) as error:
                     log.warning("outbox relay: publishing failed, will retry: %s", error)
                     metrics.OUTBOX_PUBLISH_FAILURES.labels(self._schema).inc()
                 with contextlib.suppress(asyncio.TimeoutError):
