@@ -306,5 +306,5 @@ async def test_relay_keeps_running_after_a_kafka_error(outbox: Outbox) -> None:
             with contextlib.suppress(asyncio.CancelledError, KafkaTimeoutError):
                 await task
     assert failing.failed
-    published = await read_to_end(outbox.settings.bootstrap(), outbox.topic())
-    assert [message.value["data"]["sequence"] for message in published] == [0]
+    on_topic = await read_to_end(outbox.settings.bootstrap(), outbox.topic())
+    assert [message.value["data"]["sequence"] for message in on_topic] == [0]

@@ -2,7 +2,6 @@
 
 import pytest
 
-from services.runtime import ratelimit
 from services.runtime.ratelimit import RateLimiter
 
 
@@ -17,7 +16,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     clock = Clock()
-    monkeypatch.setattr(ratelimit.time, "monotonic", clock)
+    monkeypatch.setattr("services.runtime.ratelimit.time.monotonic", clock)
     return clock
 
 
