@@ -1,0 +1,30 @@
+"""The staff token `dialognet up` generates: private file, reused on later starts."""
+
+import stat
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from services.cli.up_cmd import SERVICES, admin_token, service_url
+from services.runtime.settings import ADMIN_TOKEN_FILE, Settings
+
+
+def test_token_is_generated_once_with_mode_0600(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, admin_token=None)
+    first = admin_token(settings)
+    stored = tmp_path / ADMIN_TOKEN_FILE
+    assert len(first) >= 40
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600
+    assert admin_token(settings) == first
+
+
+def test_configured_token_wins_and_is_not_stored(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, admin_token=SecretStr("from-env"))
+    assert admin_token(settings) == "from-env"
+    assert not (tmp_path / ADMIN_TOKEN_FILE).exists()
+
+
+def test_every_service_has_a_url_from_its_port_setting(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, registration_port=18001)
+    assert service_url(settings, "registration") == "http://127.0.0.1:18001"
+    assert all(service_url(settings, name).startswith("http://127.0.0.1:") for name in SERVICES)
