@@ -7,10 +7,11 @@ the service's own tables are never touched.
 """
 
 import asyncio
+import contextlib
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -123,10 +124,30 @@ async def _register(
         )
 
 
-async def measure(
-    database_url: str, *, concurrency: int, pool_size: int, registrations: int, warmup: int
-) -> CeilingResult:
-    """Registrations/s with `concurrency` tasks over a pool of `pool_size` connections."""
+class Ceiling:
+    """Scratch tables with one open forum, and a pool over them."""
+
+    def __init__(self, pool: asyncpg.Pool, forum_id: uuid.UUID) -> None:
+        self._pool = pool
+        self._forum_id = forum_id
+        self._organization_id = uuid.uuid4()
+
+    async def measure(self, numbers: range, *, concurrency: int) -> CeilingResult:
+        """Registrations/s for the e-mail `numbers`, `concurrency` tasks at a time."""
+        pending = iter(numbers)
+
+        async def worker() -> None:
+            for number in pending:  # shared by the workers: each number is used once
+                await _register(self._pool, self._forum_id, self._organization_id, number)
+
+        begun = time.monotonic()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return CeilingResult(len(numbers), time.monotonic() - begun)
+
+
+@contextlib.asynccontextmanager
+async def scratch(database_url: str, *, pool_size: int) -> AsyncIterator[Ceiling]:
+    """The ceiling's tables for the block, dropped afterwards."""
     admin = await asyncpg.connect(database_url)
     try:
         await admin.execute(CREATE)
@@ -137,23 +158,10 @@ async def measure(
         )
         pool = await asyncpg.create_pool(database_url, min_size=pool_size, max_size=pool_size)
         assert pool is not None
-        organization_id = uuid.uuid4()
-
-        async def worker(numbers: Iterator[int]) -> None:
-            for number in numbers:  # shared by the workers: each number is used once
-                await _register(pool, forum_id, organization_id, number)
-
-        async def run(numbers: Iterator[int]) -> None:
-            await asyncio.gather(*(worker(numbers) for _ in range(concurrency)))
-
         try:
-            await run(iter(range(warmup)))
-            begun = time.monotonic()
-            await run(iter(range(warmup, warmup + registrations)))
-            elapsed = time.monotonic() - begun
+            yield Ceiling(pool, forum_id)
         finally:
             await pool.close()
-        return CeilingResult(registrations, elapsed)
     finally:
         await admin.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
         await admin.close()

@@ -56,6 +56,14 @@ class LoadResult:
     def total(self) -> int:
         return sum(self.statuses.values())
 
+    @property
+    def failed(self) -> int:
+        return self.total - self.created
+
+    @property
+    def per_second(self) -> float:
+        return self.created / self.elapsed_seconds
+
 
 def registration_request(target: Target, number: int) -> bytes:
     body = json.dumps(
