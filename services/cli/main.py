@@ -4,7 +4,9 @@ import typer
 
 from services.cli import emit_cmd, replay_cmd, run_cmd, schemas_cmd, token_cmd, up_cmd
 
-app = typer.Typer(no_args_is_help=True, help="dialognet: registration services for the dialogue network")
+app = typer.Typer(
+    no_args_is_help=True, help="dialognet: registration services for the dialogue network"
+)
 app.command("up")(up_cmd.up)
 app.command("run")(run_cmd.run)
 app.command("emit")(emit_cmd.emit)
