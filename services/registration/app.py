@@ -41,7 +41,7 @@ def build_broker(settings: Settings, consumer: IntakeConsumer) -> KafkaBroker:
         middlewares=[
             KafkaPrometheusMiddleware(registry=REGISTRY, app_name="dialognet_registration")
         ],
-        log_level=logging.WARNING,
+        log_level=logging.DEBUG,  # FastStream logs each message at this level
     )
     # MANUAL: the handler acknowledges only after the inbox transaction committed (or the DLQ
     # accepted the message); a transient failure nacks, so nothing is lost or skipped.

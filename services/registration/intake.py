@@ -85,6 +85,11 @@ class IntakeConsumer:
             await asyncio.sleep(self._backoff.next_delay())
             await message.nack()  # seek back: the same message comes again, order kept
             return
+        except Exception as error:
+            # A message that crashes the handler would crash it again: park it, keep going.
+            log.exception("intake: unexpected failure, dead-lettering the message")
+            await self._dead_letter(message, f"unexpected failure: {error!r}")
+            return
         self._backoff.reset()
         await message.ack()
         metrics.CONSUMED.labels(CONSUMER, outcome).inc()
