@@ -94,3 +94,34 @@ async def test_a_non_json_message_is_dead_lettered_with_its_reason() -> None:
     headers = dict(dead["headers"])
     assert headers["error"].startswith(b"not JSON")
     assert headers["source-topic"] == b"unit.intake"
+
+
+class CrashingService:
+    """A service whose every call fails in a way that is neither transient nor a rule."""
+
+    def __getattr__(self, name: str) -> Any:
+        async def crash(*_: Any, **__: Any) -> None:
+            raise RuntimeError("bug in the handler")
+
+        return crash
+
+
+async def test_a_message_that_crashes_the_handler_is_dead_lettered_not_skipped() -> None:
+    settings = Settings(kafka_bootstrap="localhost:9092", topic_prefix="unit.")
+    producer = RecordingProducer()
+    service = cast(RegistrationService, CrashingService())
+    consumer = IntakeConsumer(service, cast(AIOKafkaProducer, producer), "unit.")
+    broker = build_broker(settings, consumer)
+    command = {
+        **ENVELOPE,
+        "type": "declare_interest",
+        "data": {"organization_id": "0b6f3c9e-6a41-4f67-8a53-2f3f5d9a0c11"},
+    }
+
+    async with TestKafkaBroker(broker) as test_broker:
+        await test_broker.publish(_json(command), "unit.intake", key=b"org-1")
+
+    [dead] = producer.sent
+    assert dead["topic"] == "unit.intake.dlq"
+    assert dead["value"] == _json(command)
+    assert b"bug in the handler" in dict(dead["headers"])["error"]
