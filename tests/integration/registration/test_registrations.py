@@ -7,6 +7,7 @@ from uuid import UUID
 from tests.integration.conftest import RunningService
 from tests.integration.registration import bodies
 from tests.integration.registration.steps import (
+    JsonBody,
     facts,
     facts_on_key,
     forum_state,
@@ -263,7 +264,7 @@ async def test_staff_listing_hides_cancel_tokens_and_pages(registration: Running
     made = [await registered(registration, forum["id"]) for _ in range(5)]
 
     seen: list[str] = []
-    pages: list[dict[str, object]] = []
+    pages: list[JsonBody] = []
     url: str | None = f"/v1/forums/{forum['id']}/registrations?limit=2"
     while url is not None:
         response = await registration.staff.get(url)
@@ -279,9 +280,9 @@ async def test_staff_listing_hides_cancel_tokens_and_pages(registration: Running
             else None
         )
 
-    assert [len(page["items"]) for page in pages] == [2, 2, 1]  # type: ignore[arg-type]
+    assert [len(page["items"]) for page in pages] == [2, 2, 1]
     assert seen == [registration_made["id"] for registration_made in made]  # arrival order
-    item = pages[2]["items"][0]  # type: ignore[index]
+    item = pages[2]["items"][0]
     assert item["status"] == "waitlisted"
     assert item["waitlist_position"] == 2
     assert item["contact"]["email"] == made[4]["contact"]["email"]
