@@ -1,0 +1,179 @@
+"""Bearer tokens and roles, hashed storage, the token CLI, and the public rate limit."""
+
+import asyncio
+import os
+import shutil
+from pathlib import Path
+from uuid import uuid4
+
+import httpx
+
+from services.registration.store.access import create_token
+from services.runtime.settings import Settings
+from tests.integration.conftest import RunningService, running_registration
+from tests.integration.registration import bodies
+from tests.integration.registration.steps import (
+    new_forum,
+    new_organization,
+    new_partner,
+    ok,
+    problem,
+    register,
+)
+
+CLI_TIMEOUT_SECONDS = 60.0
+
+
+def staff_requests(organization_id: str, forum_id: str) -> list[tuple[str, str]]:
+    """(method, path) of every staff-only endpoint."""
+    organization = f"/v1/organizations/{organization_id}"
+    forum = f"/v1/forums/{forum_id}"
+    return [
+        ("POST", "/v1/organizations"),
+        ("GET", "/v1/organizations"),
+        ("GET", organization),
+        ("POST", f"{organization}/interest"),
+        ("POST", f"{organization}/join"),
+        ("POST", f"{organization}/leave"),
+        ("DELETE", organization),
+        ("POST", "/v1/forums"),
+        ("PATCH", forum),
+        ("POST", f"{forum}/cancel"),
+        ("POST", f"{forum}/held"),
+        ("GET", f"{forum}/registrations"),
+    ]
+
+
+async def intake_token(registration: RunningService) -> str:
+    conn = await registration.database()
+    try:
+        return await create_token(conn, role="intake", name="partner CRM")
+    finally:
+        await conn.close()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_staff_endpoints_need_a_known_staff_token(registration: RunningService) -> None:
+    organization = await new_organization(registration)
+    forum = await new_forum(registration)
+    token = await intake_token(registration)
+
+    for method, path in staff_requests(organization["id"], forum["id"]):
+        anonymous = await registration.public.request(method, path, json={})
+        unknown = await registration.public.request(
+            method, path, json={}, headers=bearer(f"unknown-{uuid4()}")
+        )
+        intake = await registration.public.request(method, path, json={}, headers=bearer(token))
+
+        problem(anonymous, 401)
+        assert anonymous.headers["www-authenticate"].startswith("Bearer"), (method, path)
+        problem(unknown, 401)
+        problem(intake, 403)
+
+    state = ok(await registration.staff.get(f"/v1/organizations/{organization['id']}"))
+    assert state["status"] == "prospect"
+    assert state["erased"] is False
+
+
+async def test_intake_token_registers_for_partners_only_forum(
+    registration: RunningService,
+) -> None:
+    forum = await new_forum(registration, bodies.forum(audience="partners"))
+    partner = await new_partner(registration)
+    prospect = await new_organization(registration)
+    headers = bearer(await intake_token(registration))
+
+    accepted = await register(
+        registration,
+        forum["id"],
+        bodies.registration(organization_id=partner["id"]),
+        client=registration.public,
+        headers=headers,
+    )
+    refused = await register(
+        registration,
+        forum["id"],
+        bodies.registration(organization_id=prospect["id"]),
+        client=registration.public,
+        headers=headers,
+    )
+
+    assert ok(accepted, 201)["status"] == "confirmed"
+    problem(refused, 403)
+    read = await registration.public.get(f"/v1/forums/{forum['id']}", headers=headers)
+    assert ok(read)["seats_taken"] == 1
+
+
+async def test_tokens_are_stored_hashed(registration: RunningService) -> None:
+    token = await intake_token(registration)
+
+    conn = await registration.database()
+    try:
+        rows = await conn.fetch("SELECT t::text AS row, role FROM registration.access_tokens t")
+    finally:
+        await conn.close()
+
+    assert [row["role"] for row in rows] == ["intake"]
+    assert token not in rows[0]["row"]
+    forums = await registration.public.get("/v1/forums", headers=bearer(token))
+    assert ok(forums)["items"] == []
+
+
+async def test_token_cli_prints_a_working_token(
+    registration: RunningService, tmp_path: Path
+) -> None:
+    executable = shutil.which("dialognet")
+    assert executable is not None, "the dialognet console script is not installed"
+    database_url = registration.settings.database_url
+    assert database_url is not None
+    environment = {
+        name: value for name, value in os.environ.items() if not name.startswith("DIALOGNET_")
+    }
+    environment["DIALOGNET_DATABASE_URL"] = database_url.get_secret_value()
+    command = await asyncio.create_subprocess_exec(
+        executable,
+        "token",
+        "create",
+        "--role",
+        "intake",
+        "--name",
+        "x",
+        "--data-dir",
+        str(tmp_path / "no-platform"),
+        env=environment,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(command.communicate(), CLI_TIMEOUT_SECONDS)
+    assert command.returncode == 0, err.decode()
+    token = out.decode().strip().splitlines()[-1]
+
+    forum = await new_forum(registration, bodies.forum(audience="partners"))
+    read = await registration.public.get(f"/v1/forums/{forum['id']}", headers=bearer(token))
+    staff_only = await registration.public.get("/v1/organizations", headers=bearer(token))
+
+    assert ok(read)["id"] == forum["id"]
+    problem(staff_only, 403)
+
+
+async def test_public_endpoints_are_rate_limited_per_address(settings: Settings) -> None:
+    limited = settings.model_copy(update={"public_rate_limit_per_minute": 3})
+    async with running_registration(limited) as service:
+        forum = await new_forum(service)
+        allowed = [await service.public.get("/v1/forums") for _ in range(2)]
+        allowed.append(
+            await register(service, forum["id"], client=service.public)  # counts the same
+        )
+
+        refused = await service.public.get("/v1/forums")
+        refused_registration = await register(service, forum["id"], client=service.public)
+        with_token = [await service.staff.get("/v1/forums") for _ in range(5)]
+
+    assert [response.status_code for response in allowed] == [200, 200, 201]
+    problem(refused, 429)
+    assert int(refused.headers["retry-after"]) >= 1
+    problem(refused_registration, 429)
+    assert all(response.status_code == httpx.codes.OK for response in with_token)
