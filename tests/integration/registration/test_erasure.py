@@ -1,0 +1,124 @@
+"""Erasure: after DELETE no row of the registration schema holds the contacts' personal data."""
+
+import secrets
+from uuid import uuid4
+
+from tests.integration.conftest import RunningService
+from tests.integration.registration import bodies
+from tests.integration.registration.steps import (
+    facts_on_key,
+    new_forum,
+    of_type,
+    ok,
+    problem,
+    register,
+    registered,
+)
+
+
+async def rows_holding(registration: RunningService, text: str) -> dict[str, int]:
+    """For every table of the `registration` schema, how many rows contain `text` anywhere."""
+    conn = await registration.database()
+    try:
+        tables = await conn.fetch(
+            "SELECT table_name FROM information_schema.tables"
+            " WHERE table_schema = 'registration' AND table_type = 'BASE TABLE'"
+        )
+        found = {}
+        for table in tables:
+            name = table["table_name"]
+            found[name] = await conn.fetchval(
+                f'SELECT count(*) FROM registration."{name}" t WHERE t::text LIKE $1',
+                f"%{text}%",
+            )
+        outbox = await conn.fetchval(
+            "SELECT count(*) FROM registration.outbox WHERE envelope::text LIKE $1", f"%{text}%"
+        )
+    finally:
+        await conn.close()
+    assert "organizations" in found
+    assert "registrations" in found
+    assert "outbox" in found
+    assert found["outbox"] == outbox
+    return {name: count for name, count in found.items() if count}
+
+
+async def test_erasure_removes_every_trace_of_the_contacts(registration: RunningService) -> None:
+    marker = secrets.token_hex(4)
+    person = bodies.contact(
+        name=f"Erika Muster {marker}", phone=f"+49 231 {int(marker, 16) % 10**8}", language="en"
+    )
+    organization = ok(
+        await registration.staff.post(
+            "/v1/organizations", json=bodies.organization(with_contact=person)
+        ),
+        201,
+    )
+    forum = await new_forum(registration, bodies.forum(capacity=1))
+    other_forum = await new_forum(registration)
+    second_name = f"Murat Beispiel {marker}"
+    confirmed = await registered(
+        registration,
+        forum["id"],
+        organization_id=organization["id"],
+        name=second_name,
+        interested_in_partnership=True,
+    )
+    waiting = ok(
+        await register(
+            registration,
+            forum["id"],
+            bodies.registration(
+                organization_id=organization["id"],
+                name=person["name"],
+                email=person["email"],
+                phone=person["phone"],
+                accessibility_needs=f"Rollstuhl {marker}",
+            ),
+            headers={"Idempotency-Key": f"erase-{marker}"},
+        ),
+        201,
+    )
+    elsewhere = await registered(
+        registration, other_forum["id"], organization_id=organization["id"], email=person["email"]
+    )
+    ok(await registration.staff.post(f"/v1/registrations/{confirmed['id']}/cancel"))  # promotes
+    personal = [
+        person["email"],
+        person["name"],
+        person["phone"],
+        confirmed["contact"]["email"],
+        second_name,
+        marker,
+    ]
+    assert await rows_holding(registration, person["email"])  # it was there before
+
+    erased = await registration.staff.delete(f"/v1/organizations/{organization['id']}")
+
+    assert erased.status_code == 204, erased.text
+    for text in personal:
+        assert await rows_holding(registration, text) == {}, text
+    state = ok(await registration.staff.get(f"/v1/organizations/{organization['id']}"))
+    assert state["contact"] is None
+    assert state["erased"] is True
+    chain = await facts_on_key(
+        registration, "organizations", organization["id"], of_type("organization.erased")
+    )
+    assert sorted(chain[-1].value["data"]["registration_ids"]) == sorted(
+        [confirmed["id"], waiting["id"], elsewhere["id"]]
+    )
+    for message in chain[-1:]:
+        assert person["email"] not in str(message.value)
+
+
+async def test_erasing_twice_is_a_conflict(registration: RunningService) -> None:
+    organization = ok(
+        await registration.staff.post("/v1/organizations", json=bodies.organization()), 201
+    )
+    path = f"/v1/organizations/{organization['id']}"
+    assert (await registration.staff.delete(path)).status_code == 204
+
+    again = await registration.staff.delete(path)
+
+    problem(again, 409)
+    problem(await registration.staff.delete(f"/v1/organizations/{uuid4()}"), 404)
