@@ -271,7 +271,7 @@ async def _upcoming_forums(
         "venue": "Jugendtreff Weitblick, Südviertel",
         "capacity": 40,
         "seats_per_organization": 2,
-        "audience": "partners",
+        "audience": "open",  # open to everyone: the public form can be tried on it
         **_times(_local(now, 28, 17), 3, _local(now, 21, 23)),
     }
     forum_id = await _schedule(api, forum)
