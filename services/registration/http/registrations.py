@@ -46,11 +46,11 @@ async def register(
     if admitted.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     base = request.app.state.settings.public_base_url.rstrip("/")
-    view = RegistrationView.of(admitted.registration)
-    return AdmittedView(
-        **view.model_dump(),
-        cancel_token=admitted.cancel_token,
-        cancel_url=f"{base}/v1/registrations/{view.id}/cancel?token={admitted.cancel_token}",
+    registration_id = admitted.registration.id
+    return AdmittedView.admitted(
+        admitted.registration,
+        admitted.cancel_token,
+        f"{base}/v1/registrations/{registration_id}/cancel?token={admitted.cancel_token}",
     )
 
 

@@ -135,6 +135,18 @@ class AdmittedView(RegistrationView):
     cancel_token: str
     cancel_url: str
 
+    @classmethod
+    def admitted(
+        cls, registration: Registration, cancel_token: str, cancel_url: str
+    ) -> "AdmittedView":
+        # Built from the view's own fields, not a model_dump(): the dump would turn the
+        # contact back into a dict and validate its e-mail address a second time.
+        return cls(
+            **dict(RegistrationView.of(registration)),
+            cancel_token=cancel_token,
+            cancel_url=cancel_url,
+        )
+
 
 class OrganizationPage(BaseModel):
     items: list[OrganizationView]
