@@ -214,8 +214,9 @@ class RegistrationService:
         idempotency: tuple[str, str] | None,
     ) -> Admitted:
         async with self.pool.acquire() as conn:
-            forum = await _forum(conn, forum_id)
-            organization, created = await _registering_organization(conn, request, trace)
+            forum, organization, created = await _registration_parties(
+                conn, forum_id, request, trace
+            )
             registration_rules.check_admission(forum, organization, request, trace.now)
             if entry is None and created is None and not _declares_interest(organization, request):
                 # The hot path: one statement, no explicit transaction around it.
@@ -367,20 +368,24 @@ class _ReplayedError(Exception):
         self.admitted = admitted
 
 
-async def _registering_organization(
-    conn: Connection, request: commands.Register, trace: Trace
-) -> tuple[Organization, OrganizationRegistered | None]:
-    """The registering organisation; an inline one is made here, stored with the registration."""
+async def _registration_parties(
+    conn: Connection, forum_id: UUID, request: commands.Register, trace: Trace
+) -> tuple[Forum, Organization, OrganizationRegistered | None]:
+    """The forum and the registering organisation; an inline organisation is made here and
+    stored with the registration (the event that registers it is returned beside it)."""
+    forum, organization = await registration_store.forum_and_organization(
+        conn, forum_id, request.organization_id
+    )
+    if forum is None:
+        raise NotFound(f"no forum {forum_id}", field="forum_id")
     if request.organization is not None:
         draft = request.organization
         if draft.contact is None:
             draft = draft.model_copy(update={"contact": request.contact})
-        return organization_rules.create(draft, trace)
-    assert request.organization_id is not None
-    organization = await organization_store.get(conn, request.organization_id)
+        return forum, *organization_rules.create(draft, trace)
     if organization is None:
         raise RuleViolation(f"no organisation {request.organization_id}", field="organization_id")
-    return organization, None
+    return forum, organization, None
 
 
 async def _update_organization(

@@ -25,12 +25,25 @@ async def init_connection(conn: asyncpg.Connection) -> None:
         )
 
 
+class PooledConnection(asyncpg.Connection):
+    """Skips asyncpg's reset query on every release: one round trip less per request.
+
+    Safe because nothing here keeps session state: no SET, no cursors held across releases,
+    advisory locks are transaction-scoped (migrate unlocks its own), and the one LISTEN is on a
+    connection the relay holds for its lifetime. asyncpg still rolls back an open transaction.
+    """
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
 async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
         init=init_connection,
+        connection_class=PooledConnection,
         server_settings={"application_name": "dialognet", "timezone": "UTC"},
     )
     assert pool is not None

@@ -15,6 +15,10 @@ COLUMNS = (
 )
 
 
+def qualified_columns(table: str) -> str:
+    return ", ".join(f"{table}.{name.strip()}" for name in COLUMNS.split(","))
+
+
 def from_row(row: asyncpg.Record) -> Forum:
     return Forum(
         id=row["id"],

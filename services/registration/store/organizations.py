@@ -8,10 +8,24 @@ from schemas.vocabulary import Contact, OrganizationKind, OrganizationStatus
 from services.registration.domain.organizations import Organization
 from services.runtime.db import Connection
 
-COLUMNS = (
-    "id, name, kind, district, website, status, contact_name, contact_email, contact_phone,"
-    " contact_language, interested_at, agreement_signed_on, joined_at, left_at, erased_at"
+COLUMN_NAMES = (
+    "id",
+    "name",
+    "kind",
+    "district",
+    "website",
+    "status",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "contact_language",
+    "interested_at",
+    "agreement_signed_on",
+    "joined_at",
+    "left_at",
+    "erased_at",
 )
+COLUMNS = ", ".join(COLUMN_NAMES)
 
 
 def contact_from(row: asyncpg.Record, prefix: str = "contact_") -> Contact | None:
@@ -25,20 +39,25 @@ def contact_from(row: asyncpg.Record, prefix: str = "contact_") -> Contact | Non
     )
 
 
-def from_row(row: asyncpg.Record) -> Organization:
+def aliased_columns(table: str, prefix: str) -> str:
+    """The columns of `table` as `<prefix><name>`, to select beside another table's."""
+    return ", ".join(f"{table}.{name} AS {prefix}{name}" for name in COLUMN_NAMES)
+
+
+def from_row(row: asyncpg.Record, prefix: str = "") -> Organization:
     return Organization(
-        id=row["id"],
-        name=row["name"],
-        kind=OrganizationKind(row["kind"]),
-        district=row["district"],
-        website=row["website"],
-        status=OrganizationStatus(row["status"]),
-        contact=contact_from(row),
-        interested_at=row["interested_at"],
-        agreement_signed_on=row["agreement_signed_on"],
-        joined_at=row["joined_at"],
-        left_at=row["left_at"],
-        erased_at=row["erased_at"],
+        id=row[f"{prefix}id"],
+        name=row[f"{prefix}name"],
+        kind=OrganizationKind(row[f"{prefix}kind"]),
+        district=row[f"{prefix}district"],
+        website=row[f"{prefix}website"],
+        status=OrganizationStatus(row[f"{prefix}status"]),
+        contact=contact_from(row, f"{prefix}contact_"),
+        interested_at=row[f"{prefix}interested_at"],
+        agreement_signed_on=row[f"{prefix}agreement_signed_on"],
+        joined_at=row[f"{prefix}joined_at"],
+        left_at=row[f"{prefix}left_at"],
+        erased_at=row[f"{prefix}erased_at"],
     )
 
 

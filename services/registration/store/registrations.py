@@ -9,8 +9,14 @@ import asyncpg
 from schemas.commands import Register
 from schemas.registrations import RegistrationMade
 from schemas.vocabulary import RegistrationStatus
+from services.registration.domain.forums import Forum
+from services.registration.domain.organizations import Organization
 from services.registration.domain.registrations import Registration
+from services.registration.store.forums import from_row as forum_from_row
+from services.registration.store.forums import qualified_columns as forum_columns
+from services.registration.store.organizations import aliased_columns as organization_columns
 from services.registration.store.organizations import contact_from
+from services.registration.store.organizations import from_row as organization_from_row
 from services.runtime.db import Connection
 
 COLUMNS = (
@@ -91,6 +97,23 @@ SELECT EXISTS (SELECT 1 FROM open_forum) AS forum_open,
        (SELECT status FROM seat) AS status,
        (SELECT waitlist_position FROM seat) AS waitlist_position
 """
+
+
+async def forum_and_organization(
+    conn: Connection, forum_id: UUID, organization_id: UUID | None
+) -> tuple[Forum | None, Organization | None]:
+    """Both sides of a registration in one round trip (the hot path reads nothing else)."""
+    row = await conn.fetchrow(
+        f"SELECT {forum_columns('f')}, {organization_columns('o', 'o_')}"
+        " FROM registration.forums f LEFT JOIN registration.organizations o ON o.id = $2"
+        " WHERE f.id = $1",
+        forum_id,
+        organization_id,
+    )
+    if row is None:
+        return None, None
+    organization = organization_from_row(row, "o_") if row["o_id"] is not None else None
+    return forum_from_row(row), organization
 
 
 @dataclass(frozen=True)
