@@ -76,6 +76,12 @@ async def registered(service: RunningService, forum_id: str, **fields: Any) -> J
     return ok(await register(service, forum_id, bodies.registration(**fields)), 201)
 
 
+async def organization_names(service: RunningService) -> set[str]:
+    """Names of every organisation the service holds (one page of 1000)."""
+    page = ok(await service.staff.get("/v1/organizations?limit=1000"))
+    return {item["name"] for item in page["items"]}
+
+
 async def forum_state(service: RunningService, forum_id: str) -> JsonBody:
     return ok(await service.staff.get(f"/v1/forums/{forum_id}"))
 

@@ -44,8 +44,8 @@ def staff_requests(organization_id: str, forum_id: str) -> list[tuple[str, str]]
     ]
 
 
-async def intake_token(registration: RunningService) -> str:
-    conn = await registration.database()
+async def intake_token(service: RunningService) -> str:
+    conn = await service.database()
     try:
         return await create_token(conn, role="intake", name="partner CRM")
     finally:
@@ -56,78 +56,75 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def test_staff_endpoints_need_a_known_staff_token(registration: RunningService) -> None:
-    organization = await new_organization(registration)
-    forum = await new_forum(registration)
-    token = await intake_token(registration)
+async def test_staff_endpoints_need_a_known_staff_token(service: RunningService) -> None:
+    organization = await new_organization(service)
+    forum = await new_forum(service)
+    token = await intake_token(service)
 
     for method, path in staff_requests(organization["id"], forum["id"]):
-        anonymous = await registration.public.request(method, path, json={})
-        unknown = await registration.public.request(
+        anonymous = await service.public.request(method, path, json={})
+        unknown = await service.public.request(
             method, path, json={}, headers=bearer(f"unknown-{uuid4()}")
         )
-        intake = await registration.public.request(method, path, json={}, headers=bearer(token))
+        intake = await service.public.request(method, path, json={}, headers=bearer(token))
 
         problem(anonymous, 401)
         assert anonymous.headers["www-authenticate"].startswith("Bearer"), (method, path)
         problem(unknown, 401)
         problem(intake, 403)
 
-    state = ok(await registration.staff.get(f"/v1/organizations/{organization['id']}"))
+    state = ok(await service.staff.get(f"/v1/organizations/{organization['id']}"))
     assert state["status"] == "prospect"
     assert state["erased"] is False
 
 
 async def test_intake_token_registers_for_partners_only_forum(
-    registration: RunningService,
+    service: RunningService,
 ) -> None:
-    forum = await new_forum(registration, bodies.forum(audience="partners"))
-    partner = await new_partner(registration)
-    prospect = await new_organization(registration)
-    headers = bearer(await intake_token(registration))
+    forum = await new_forum(service, bodies.forum(audience="partners"))
+    partner = await new_partner(service)
+    prospect = await new_organization(service)
+    headers = bearer(await intake_token(service))
 
     accepted = await register(
-        registration,
+        service,
         forum["id"],
         bodies.registration(organization_id=partner["id"]),
-        client=registration.public,
+        client=service.public,
         headers=headers,
     )
     refused = await register(
-        registration,
+        service,
         forum["id"],
         bodies.registration(organization_id=prospect["id"]),
-        client=registration.public,
+        client=service.public,
         headers=headers,
     )
 
     assert ok(accepted, 201)["status"] == "confirmed"
     problem(refused, 403)
-    read = await registration.public.get(f"/v1/forums/{forum['id']}", headers=headers)
+    read = await service.public.get(f"/v1/forums/{forum['id']}", headers=headers)
     assert ok(read)["seats_taken"] == 1
 
 
-async def test_tokens_are_stored_hashed(registration: RunningService) -> None:
-    token = await intake_token(registration)
+async def test_tokens_are_stored_hashed(service: RunningService) -> None:
+    token = await intake_token(service)
 
-    conn = await registration.database()
+    conn = await service.database()
     try:
-        rows = await conn.fetch("SELECT t::text AS row, role FROM registration.access_tokens t")
+        rows = await conn.fetch("SELECT t::text AS row FROM registration.access_tokens t")
     finally:
         await conn.close()
 
-    assert [row["role"] for row in rows] == ["intake"]
-    assert token not in rows[0]["row"]
-    forums = await registration.public.get("/v1/forums", headers=bearer(token))
-    assert ok(forums)["items"] == []
+    assert rows
+    assert not [row["row"] for row in rows if token in row["row"]]
+    problem(await service.public.get("/v1/organizations", headers=bearer(token)), 403)
 
 
-async def test_token_cli_prints_a_working_token(
-    registration: RunningService, tmp_path: Path
-) -> None:
+async def test_token_cli_prints_a_working_token(service: RunningService, tmp_path: Path) -> None:
     executable = shutil.which("dialognet")
     assert executable is not None, "the dialognet console script is not installed"
-    database_url = registration.settings.database_url
+    database_url = service.settings.database_url
     assert database_url is not None
     environment = {
         name: value for name, value in os.environ.items() if not name.startswith("DIALOGNET_")
@@ -151,9 +148,9 @@ async def test_token_cli_prints_a_working_token(
     assert command.returncode == 0, err.decode()
     token = out.decode().strip().splitlines()[-1]
 
-    forum = await new_forum(registration, bodies.forum(audience="partners"))
-    read = await registration.public.get(f"/v1/forums/{forum['id']}", headers=bearer(token))
-    staff_only = await registration.public.get("/v1/organizations", headers=bearer(token))
+    forum = await new_forum(service, bodies.forum(audience="partners"))
+    read = await service.public.get(f"/v1/forums/{forum['id']}", headers=bearer(token))
+    staff_only = await service.public.get("/v1/organizations", headers=bearer(token))
 
     assert ok(read)["id"] == forum["id"]
     problem(staff_only, 403)

@@ -16,9 +16,9 @@ from tests.integration.registration.steps import (
 )
 
 
-async def rows_holding(registration: RunningService, text: str) -> dict[str, int]:
+async def rows_holding(service: RunningService, text: str) -> dict[str, int]:
     """For every table of the `registration` schema, how many rows contain `text` anywhere."""
-    conn = await registration.database()
+    conn = await service.database()
     try:
         tables = await conn.fetch(
             "SELECT table_name FROM information_schema.tables"
@@ -43,22 +43,22 @@ async def rows_holding(registration: RunningService, text: str) -> dict[str, int
     return {name: count for name, count in found.items() if count}
 
 
-async def test_erasure_removes_every_trace_of_the_contacts(registration: RunningService) -> None:
+async def test_erasure_removes_every_trace_of_the_contacts(service: RunningService) -> None:
     marker = secrets.token_hex(4)
     person = bodies.contact(
         name=f"Erika Muster {marker}", phone=f"+49 231 {int(marker, 16) % 10**8}", language="en"
     )
     organization = ok(
-        await registration.staff.post(
+        await service.staff.post(
             "/v1/organizations", json=bodies.organization(with_contact=person)
         ),
         201,
     )
-    forum = await new_forum(registration, bodies.forum(capacity=1))
-    other_forum = await new_forum(registration)
+    forum = await new_forum(service, bodies.forum(capacity=1))
+    other_forum = await new_forum(service)
     second_name = f"Murat Beispiel {marker}"
     confirmed = await registered(
-        registration,
+        service,
         forum["id"],
         organization_id=organization["id"],
         name=second_name,
@@ -66,7 +66,7 @@ async def test_erasure_removes_every_trace_of_the_contacts(registration: Running
     )
     waiting = ok(
         await register(
-            registration,
+            service,
             forum["id"],
             bodies.registration(
                 organization_id=organization["id"],
@@ -80,9 +80,9 @@ async def test_erasure_removes_every_trace_of_the_contacts(registration: Running
         201,
     )
     elsewhere = await registered(
-        registration, other_forum["id"], organization_id=organization["id"], email=person["email"]
+        service, other_forum["id"], organization_id=organization["id"], email=person["email"]
     )
-    ok(await registration.staff.post(f"/v1/registrations/{confirmed['id']}/cancel"))  # promotes
+    ok(await service.staff.post(f"/v1/registrations/{confirmed['id']}/cancel"))  # promotes
     personal = [
         person["email"],
         person["name"],
@@ -91,18 +91,18 @@ async def test_erasure_removes_every_trace_of_the_contacts(registration: Running
         second_name,
         marker,
     ]
-    assert await rows_holding(registration, person["email"])  # it was there before
+    assert await rows_holding(service, person["email"])  # it was there before
 
-    erased = await registration.staff.delete(f"/v1/organizations/{organization['id']}")
+    erased = await service.staff.delete(f"/v1/organizations/{organization['id']}")
 
     assert erased.status_code == 204, erased.text
     for text in personal:
-        assert await rows_holding(registration, text) == {}, text
-    state = ok(await registration.staff.get(f"/v1/organizations/{organization['id']}"))
+        assert await rows_holding(service, text) == {}, text
+    state = ok(await service.staff.get(f"/v1/organizations/{organization['id']}"))
     assert state["contact"] is None
     assert state["erased"] is True
     chain = await facts_on_key(
-        registration, "organizations", organization["id"], of_type("organization.erased")
+        service, "organizations", organization["id"], of_type("organization.erased")
     )
     assert sorted(chain[-1].value["data"]["registration_ids"]) == sorted(
         [confirmed["id"], waiting["id"], elsewhere["id"]]
@@ -111,14 +111,14 @@ async def test_erasure_removes_every_trace_of_the_contacts(registration: Running
         assert person["email"] not in str(message.value)
 
 
-async def test_erasing_twice_is_a_conflict(registration: RunningService) -> None:
+async def test_erasing_twice_is_a_conflict(service: RunningService) -> None:
     organization = ok(
-        await registration.staff.post("/v1/organizations", json=bodies.organization()), 201
+        await service.staff.post("/v1/organizations", json=bodies.organization()), 201
     )
     path = f"/v1/organizations/{organization['id']}"
-    assert (await registration.staff.delete(path)).status_code == 204
+    assert (await service.staff.delete(path)).status_code == 204
 
-    again = await registration.staff.delete(path)
+    again = await service.staff.delete(path)
 
     problem(again, 409)
-    problem(await registration.staff.delete(f"/v1/organizations/{uuid4()}"), 404)
+    problem(await service.staff.delete(f"/v1/organizations/{uuid4()}"), 404)

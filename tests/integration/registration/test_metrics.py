@@ -13,8 +13,8 @@ REGISTRATIONS = "dialognet_registration_registrations_total"
 HTTP_REQUESTS = "dialognet_http_requests_total"
 
 
-async def scrape(registration: RunningService) -> str:
-    response = await registration.public.get("/metrics")
+async def scrape(service: RunningService) -> str:
+    response = await service.public.get("/metrics")
     assert response.status_code == 200, response.text
     return response.text
 
@@ -28,16 +28,16 @@ def value(exposition: str, name: str, **labels: str) -> float:
     return 0.0
 
 
-async def test_registrations_and_requests_are_counted(registration: RunningService) -> None:
+async def test_registrations_and_requests_are_counted(service: RunningService) -> None:
     # The registry lives as long as the process, so the test counts what it adds.
-    before = await scrape(registration)
-    forum = await new_forum(registration, bodies.forum(capacity=3))
+    before = await scrape(service)
+    forum = await new_forum(service, bodies.forum(capacity=3))
 
     for _ in range(5):
-        await registered(registration, forum["id"])
-    ok(await registration.staff.get(f"/v1/forums/{forum['id']}"))
+        await registered(service, forum["id"])
+    ok(await service.staff.get(f"/v1/forums/{forum['id']}"))
 
-    after = await scrape(registration)
+    after = await scrape(service)
     for status, added in (("confirmed", 3), ("waitlisted", 2)):
         counted = value(after, REGISTRATIONS, status=status) - value(
             before, REGISTRATIONS, status=status

@@ -8,13 +8,14 @@ from tests.integration.registration.steps import (
     facts_on_key,
     new_organization,
     ok,
+    organization_names,
     problem,
     types,
 )
 
 
 async def test_create_echoes_fields_and_publishes_registered(
-    registration: RunningService,
+    service: RunningService,
 ) -> None:
     person = bodies.contact(name="Derya Yilmaz", phone="+49 231 123456", language="tr")
     sent = bodies.organization(
@@ -25,14 +26,14 @@ async def test_create_echoes_fields_and_publishes_registered(
         with_contact=person,
     )
 
-    created = ok(await registration.staff.post("/v1/organizations", json=sent), 201)
+    created = ok(await service.staff.post("/v1/organizations", json=sent), 201)
 
     UUID(created["id"])
     assert created["status"] == "prospect"
     for field in ("name", "kind", "district", "website", "contact"):
         assert created[field] == sent[field], field
-    assert ok(await registration.staff.get(f"/v1/organizations/{created['id']}")) == created
-    [fact] = await facts_on_key(registration, "organizations", created["id"], lambda message: True)
+    assert ok(await service.staff.get(f"/v1/organizations/{created['id']}")) == created
+    [fact] = await facts_on_key(service, "organizations", created["id"], lambda message: True)
     assert fact.headers["type"] == "organization.registered"
     assert fact.value["type"] == "organization.registered"
     assert fact.value["key"] == created["id"]
@@ -41,23 +42,23 @@ async def test_create_echoes_fields_and_publishes_registered(
     assert fact.value["data"]["contact"]["email"] == person["email"]
 
 
-async def test_lifecycle_steps_emit_their_facts_in_order(registration: RunningService) -> None:
-    organization = await new_organization(registration)
+async def test_lifecycle_steps_emit_their_facts_in_order(service: RunningService) -> None:
+    organization = await new_organization(service)
     path = f"/v1/organizations/{organization['id']}"
 
-    interested = ok(await registration.staff.post(f"{path}/interest"))
+    interested = ok(await service.staff.post(f"{path}/interest"))
     joined = ok(
-        await registration.staff.post(f"{path}/join", json={"agreement_signed_on": "2024-06-04"})
+        await service.staff.post(f"{path}/join", json={"agreement_signed_on": "2024-06-04"})
     )
-    left = ok(await registration.staff.post(f"{path}/leave", json={"reason": "moved away"}))
+    left = ok(await service.staff.post(f"{path}/leave", json={"reason": "moved away"}))
 
     assert interested["status"] == "interested"
     assert joined["status"] == "partner"
     assert joined["agreement_signed_on"] == "2024-06-04"
     assert left["status"] == "former"
-    assert ok(await registration.staff.get(path))["status"] == "former"
+    assert ok(await service.staff.get(path))["status"] == "former"
     chain = await facts_on_key(
-        registration,
+        service,
         "organizations",
         organization["id"],
         lambda message: message.headers["type"] == "partner.left",
@@ -71,45 +72,48 @@ async def test_lifecycle_steps_emit_their_facts_in_order(registration: RunningSe
     assert chain[2].value["data"]["agreement_signed_on"] == "2024-06-04"
 
 
-async def test_invalid_transitions_are_conflicts(registration: RunningService) -> None:
-    organization = await new_organization(registration)
+async def test_invalid_transitions_are_conflicts(service: RunningService) -> None:
+    organization = await new_organization(service)
     path = f"/v1/organizations/{organization['id']}"
 
-    problem(await registration.staff.post(f"{path}/leave"), 409)  # a prospect is no partner
-    ok(await registration.staff.post(f"{path}/interest"))
-    problem(await registration.staff.post(f"{path}/interest"), 409)  # already interested
-    ok(await registration.staff.post(f"{path}/join", json={"agreement_signed_on": "2024-06-04"}))
+    problem(await service.staff.post(f"{path}/leave"), 409)  # a prospect is no partner
+    ok(await service.staff.post(f"{path}/interest"))
+    problem(await service.staff.post(f"{path}/interest"), 409)  # already interested
+    ok(await service.staff.post(f"{path}/join", json={"agreement_signed_on": "2024-06-04"}))
     problem(
-        await registration.staff.post(f"{path}/join", json={"agreement_signed_on": "2024-06-05"}),
+        await service.staff.post(f"{path}/join", json={"agreement_signed_on": "2024-06-05"}),
         409,
     )
-    assert ok(await registration.staff.get(path))["agreement_signed_on"] == "2024-06-04"
+    assert ok(await service.staff.get(path))["agreement_signed_on"] == "2024-06-04"
 
 
-async def test_join_needs_the_agreement_date(registration: RunningService) -> None:
-    organization = await new_organization(registration)
+async def test_join_needs_the_agreement_date(service: RunningService) -> None:
+    organization = await new_organization(service)
 
-    refused = await registration.staff.post(f"/v1/organizations/{organization['id']}/join", json={})
+    refused = await service.staff.post(f"/v1/organizations/{organization['id']}/join", json={})
 
     problem(refused, 422, field="agreement_signed_on")
 
 
-async def test_list_filters_by_status_and_pages_with_cursor(registration: RunningService) -> None:
+async def test_list_filters_by_status_and_pages_with_cursor(
+    registration: RunningService,
+) -> None:
+    service = registration  # a database of its own: the listing counts everything
     partner_ids = set()
     for index in range(5):
-        organization = await new_organization(registration, name=f"Partner {index}")
-        await registration.staff.post(
+        organization = await new_organization(service, name=f"Partner {index}")
+        await service.staff.post(
             f"/v1/organizations/{organization['id']}/join",
             json={"agreement_signed_on": "2024-06-04"},
         )
         partner_ids.add(organization["id"])
-    await new_organization(registration, name="Nur Interessent")
+    await new_organization(service, name="Nur Interessent")
 
     seen: list[str] = []
     pages = 0
     url: str | None = "/v1/organizations?status=partner&limit=2"
     while url is not None:
-        page = ok(await registration.staff.get(url))
+        page = ok(await service.staff.get(url))
         pages += 1
         assert len(page["items"]) <= 2
         assert all(item["status"] == "partner" for item in page["items"])
@@ -123,15 +127,15 @@ async def test_list_filters_by_status_and_pages_with_cursor(registration: Runnin
     assert pages == 3
     assert len(seen) == len(set(seen))
     assert set(seen) == partner_ids
-    everyone = ok(await registration.staff.get("/v1/organizations"))
+    everyone = ok(await service.staff.get("/v1/organizations"))
     assert len(everyone["items"]) == 6
     assert everyone["next"] is None
 
 
-async def test_unknown_kind_is_refused_naming_kind(registration: RunningService) -> None:
-    refused = await registration.staff.post(
-        "/v1/organizations", json=bodies.organization(kind="political_party")
+async def test_unknown_kind_is_refused_naming_kind(service: RunningService) -> None:
+    refused = await service.staff.post(
+        "/v1/organizations", json=bodies.organization(name="Partei X", kind="political_party")
     )
 
     problem(refused, 422, field="kind")
-    assert ok(await registration.staff.get("/v1/organizations"))["items"] == []
+    assert "Partei X" not in await organization_names(service)
