@@ -25,7 +25,7 @@ from services.registration.store import SCHEMA, access
 from services.runtime import db, http, kafka
 from services.runtime.outbox import relay_for
 from services.runtime.ratelimit import RateLimiter
-from services.runtime.settings import Settings
+from services.runtime.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,10 @@ def build_broker(settings: Settings, consumer: IntakeConsumer) -> KafkaBroker:
         topic_name(Topic.INTAKE, settings.topic_prefix),
         group_id=f"{settings.kafka_consumer_group_prefix}{CONSUMER}",
         ack_policy=AckPolicy.MANUAL,
-        **kafka.consumer_options(settings),
+        **{
+            **kafka.consumer_options(settings),
+            "fetch_max_wait_ms": settings.kafka_intake_fetch_max_wait_ms,
+        },
     )(consumer.handle)
     return broker
 
@@ -112,6 +115,9 @@ def create_app(settings: Settings) -> FastAPI:
         version="1",
         description="Organisations, forums and registrations of the dialogue network.",
         lifespan=lifespan,
+        # FastAPI's native OpenTelemetry is on by default and costs every request; our metrics
+        # are Prometheus (services.runtime.metrics). Tracing can be wired explicitly later.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     http.install_problem_handlers(app)
     app.add_exception_handler(DomainError, _on_domain_error)
@@ -130,10 +136,23 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
+def app_from_environment() -> FastAPI:
+    """The app of one worker process; each reads the same DIALOGNET_* settings."""
+    return create_app(load_settings())
+
+
 def serve(settings: Settings) -> None:
-    """Run the service until SIGTERM/SIGINT (uvicorn handles both and runs the lifespan exit)."""
+    """Run the service until SIGTERM/SIGINT (uvicorn handles both and runs the lifespan exit).
+
+    With several workers each process is a full replica (its own pool, relay and intake
+    consumer), exactly like several containers: the relay lock and the consumer group make
+    that safe.
+    """
+    workers = settings.registration_workers
     uvicorn.run(
-        create_app(settings),
+        f"{__name__}:app_from_environment" if workers > 1 else create_app(settings),
+        factory=workers > 1,
+        workers=workers,
         host=settings.registration_host,
         port=settings.registration_port,
         loop="uvloop",

@@ -194,12 +194,12 @@ class RegistrationService:
         entry: InboxEntry | None = None,
         idempotency_key: str | None = None,
     ) -> Admitted:
-        request_hash = _request_hash(forum_id, request)
+        idempotency = None
         if idempotency_key:
-            earlier = await self._replay(idempotency_key, request_hash)
+            idempotency = (idempotency_key, _request_hash(forum_id, request))
+            earlier = await self._replay(*idempotency)
             if earlier:
                 return earlier
-        idempotency = (idempotency_key, request_hash) if idempotency_key else None
         try:
             return await self._register(forum_id, request, trace, entry, idempotency)
         except _ReplayedError as replayed:

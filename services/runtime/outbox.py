@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -87,6 +88,7 @@ class OutboxRelay:
         self._poll_interval = poll_interval_seconds
         self._wake = asyncio.Event()
         self._lock_key = zlib.crc32(f"dialognet-outbox-{schema}".encode())
+        self._pending_reported_at = 0.0
 
     async def run(self) -> None:
         listener = await self._pool.acquire()
@@ -97,7 +99,7 @@ class OutboxRelay:
                 try:
                     while await self.publish_batch() == self._batch_size:
                         pass
-                    await self._report_pending()
+                    await self._report_pending()  # at most once per poll interval
                 # KafkaError too: a broker outage must not end the relay for good.
                 except (TimeoutError, OSError, KafkaError, asyncpg.PostgresError) as error:
                     log.warning("outbox relay: publishing failed, will retry: %s", error)
@@ -111,6 +113,10 @@ class OutboxRelay:
             await self._pool.release(listener)
 
     async def _report_pending(self) -> None:
+        now = time.monotonic()
+        if now - self._pending_reported_at < self._poll_interval:
+            return
+        self._pending_reported_at = now
         async with self._pool.acquire() as conn:
             pending = await conn.fetchval(
                 f"SELECT count(*) FROM {self._schema}.outbox WHERE status = 'not_published'"
@@ -123,13 +129,15 @@ class OutboxRelay:
     async def publish_batch(self) -> int:
         """Publish up to one batch; returns how many rows were published."""
         async with self._pool.acquire() as conn, conn.transaction():
-            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", self._lock_key):
-                return 0  # another replica is relaying right now
+            # No rows either when nothing waits or when another replica holds the lock and is
+            # relaying right now; the lock is taken once per statement (an InitPlan).
             rows = await conn.fetch(
                 "SELECT id, topic, message_key, type, envelope"
                 f" FROM {self._schema}.outbox WHERE status = 'not_published'"
+                " AND (SELECT pg_try_advisory_xact_lock($2))"
                 " ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
                 self._batch_size,
+                self._lock_key,
             )
             if not rows:
                 return 0

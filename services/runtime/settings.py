@@ -29,6 +29,9 @@ class Settings(BaseSettings):
 
     # Tansu answers a waiting fetch only when this runs out: keep it low (see DESIGN.md).
     kafka_fetch_max_wait_ms: int = Field(default=10, ge=1, le=5000)
+    # Commands from other systems tolerate a little more; polling an idle topic every 10 ms
+    # costs the service and the broker CPU that the HTTP path needs.
+    kafka_intake_fetch_max_wait_ms: int = Field(default=50, ge=1, le=5000)
     kafka_enable_idempotence: bool = False
     # Tansu completes a group join after half the session timeout; tests use a short one.
     kafka_session_timeout_ms: int = Field(default=10_000, ge=1000)
@@ -37,6 +40,8 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = None
     registration_host: str = "127.0.0.1"
     registration_port: int = Field(default=8001, ge=1, le=65535)
+    # Processes serving the registration HTTP API, each a full replica of the service.
+    registration_workers: int = Field(default=1, ge=1, le=64)
     public_base_url: str = "http://127.0.0.1:8001"
     # Requests per minute per client address on the public endpoints.
     public_rate_limit_per_minute: int = Field(default=60, ge=1)

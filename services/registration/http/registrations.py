@@ -32,25 +32,30 @@ async def register(
     forum_id: UUID,
     body: commands.Register,
     request: Request,
-    response: Response,
     service: ServiceDep,
     trace: TraceDep,
     who: PublicCallerDep,
     idempotency_key: IdempotencyKey = None,
-) -> AdmittedView:
+) -> Response:
     """Register for a forum. Public for open forums (rate-limited); the response is the only
     place besides the registrant's e-mail where the cancel token appears."""
     if not who.is_authenticated and (await service.forum(forum_id)).audience is not Audience.OPEN:
         raise unauthorized("partners-only forums take registrations with a staff or intake token")
     admitted = await service.register(forum_id, body, trace, idempotency_key=idempotency_key)
-    if admitted.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
     base = request.app.state.settings.public_base_url.rstrip("/")
     registration_id = admitted.registration.id
-    return AdmittedView.admitted(
+    view = AdmittedView.admitted(
         admitted.registration,
         admitted.cancel_token,
         f"{base}/v1/registrations/{registration_id}/cancel?token={admitted.cancel_token}",
+    )
+    # Serialised once here: FastAPI would validate the model again against response_model
+    # (kept above for the OpenAPI document).
+    return Response(
+        view.model_dump_json(),
+        status_code=201,
+        media_type="application/json",
+        headers={"Idempotent-Replayed": "true"} if admitted.replayed else None,
     )
 
 
