@@ -116,4 +116,6 @@ def settings(infra: Infra, database_url: str, topic_prefix: str, tmp_path: Path)
         registration_port=port,
         public_base_url=f"http://127.0.0.1:{port}",
         kafka_session_timeout_ms=2000,
+        # Own consumer group per test: services of different tests never wait on each other.
+        kafka_consumer_group_prefix=f"{topic_prefix}dialognet-",
     )

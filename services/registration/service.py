@@ -213,28 +213,29 @@ class RegistrationService:
         entry: InboxEntry | None,
         idempotency: tuple[str, str] | None,
     ) -> Admitted:
+        registration_id = uuid4()
         async with self.pool.acquire() as conn:
             forum, organization, created = await _registration_parties(
                 conn, forum_id, request, trace
             )
             registration_rules.check_admission(forum, organization, request, trace.now)
+            new = _new_registration(registration_id, forum, organization, request, trace)
             if entry is None and created is None and not _declares_interest(organization, request):
                 # The hot path: one statement, no explicit transaction around it.
-                return await self._admit(conn, forum, organization, request, trace, idempotency)
+                return await self._admit(conn, forum, new, request, trace, idempotency)
         async with self._unit_of_work(entry) as conn:
-            organization = await _update_organization(conn, organization, created, request, trace)
-            return await self._admit(conn, forum, organization, request, trace, idempotency)
+            await _update_organization(conn, organization, created, new, request, trace)
+            return await self._admit(conn, forum, new, request, trace, idempotency)
 
     async def _admit(
         self,
         conn: Connection,
         forum: Forum,
-        organization: Organization,
+        registration: Registration,
         request: commands.Register,
         trace: Trace,
         idempotency: tuple[str, str] | None,
     ) -> Admitted:
-        registration = _new_registration(forum, organization, request, trace)
         token = registration_rules.cancel_token(self._cancel_secret, registration.id)
         event = registration_rules.made(registration, forum, token, trace)
         try:
@@ -242,7 +243,7 @@ class RegistrationService:
                 conn,
                 registration_id=registration.id,
                 forum_id=forum.id,
-                organization_id=organization.id,
+                organization_id=registration.organization_id,
                 seats_per_organization=forum.seats_per_organization,
                 request=request,
                 event=event,
@@ -392,9 +393,10 @@ async def _update_organization(
     conn: Connection,
     organization: Organization,
     created: OrganizationRegistered | None,
+    registration: Registration,
     request: commands.Register,
     trace: Trace,
-) -> Organization:
+) -> None:
     """Store an inline organisation and move it to interested, in the registration's transaction."""
     events: list[Envelope] = []
     if created is not None:
@@ -403,11 +405,12 @@ async def _update_organization(
     else:
         organization = await _organization(conn, organization.id, lock=True)
     if _declares_interest(organization, request):
-        organization, interested = organization_rules.declare_interest(organization, trace)
+        organization, interested = organization_rules.declare_interest(
+            organization, trace, registration_id=registration.id
+        )
         await organization_store.save_lifecycle(conn, organization)
         events.append(interested)
     await _publish(conn, Topic.ORGANIZATIONS, events, organization.id)
-    return organization
 
 
 def _declares_interest(organization: Organization, request: commands.Register) -> bool:
@@ -415,10 +418,14 @@ def _declares_interest(organization: Organization, request: commands.Register) -
 
 
 def _new_registration(
-    forum: Forum, organization: Organization, request: commands.Register, trace: Trace
+    registration_id: UUID,
+    forum: Forum,
+    organization: Organization,
+    request: commands.Register,
+    trace: Trace,
 ) -> Registration:
     return Registration(
-        id=uuid4(),
+        id=registration_id,
         forum_id=forum.id,
         organization_id=organization.id,
         organization_name=organization.name,

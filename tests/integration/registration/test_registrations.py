@@ -98,6 +98,8 @@ async def test_inline_organization_with_interest_is_created_interested(
         service, "organizations", made["organization_id"], of_type("organization.interested")
     )
     assert types(chain) == ["organization.registered", "organization.interested"]
+    # The interest names the registration that declared it.
+    assert chain[-1].value["data"]["registration_id"] == made["id"]
 
 
 async def test_consent_and_email_are_checked_naming_the_field(
