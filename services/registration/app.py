@@ -158,5 +158,7 @@ def serve(settings: Settings) -> None:
         loop="uvloop",
         http="httptools",
         access_log=False,
+        # Forwarded headers are ours to judge (settings.trust_forwarded_for), not uvicorn's.
+        proxy_headers=False,
         log_level=settings.log_level.lower(),
     )
