@@ -5,7 +5,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from http import HTTPStatus
 
 import uvicorn
 from fastapi import FastAPI, Request, Response
@@ -15,10 +14,11 @@ from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import REGISTRY
 
 from schemas.topics import Topic, topic_name
-from services.registration import metrics
 from services.registration.domain.errors import DomainError
 from services.registration.http import forums, organizations, registrations
 from services.registration.http.auth import TokenRoles
+from services.registration.http.fast_path import RegistrationFastPath
+from services.registration.http.problems import domain_error_problem
 from services.registration.intake import CONSUMER, IntakeConsumer
 from services.registration.service import RegistrationService
 from services.registration.store import SCHEMA, access
@@ -99,9 +99,7 @@ def _secret(settings: Settings) -> str | None:
 
 async def _on_domain_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, DomainError)
-    metrics.REJECTIONS.labels(type(error).__name__.lower()).inc()
-    errors = [{"field": error.field, "message": error.message}] if error.field else []
-    return http.problem(error.status, HTTPStatus(error.status).phrase, error.message, errors)
+    return domain_error_problem(error)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -121,6 +119,8 @@ def create_app(settings: Settings) -> FastAPI:
     )
     http.install_problem_handlers(app)
     app.add_exception_handler(DomainError, _on_domain_error)
+    # Added before the metrics middleware, so it runs inside it and is counted like any route.
+    app.add_middleware(RegistrationFastPath)
     http.install_request_metrics(app, SERVICE)
     for router in (organizations.router, forums.router, registrations.router):
         app.include_router(router)

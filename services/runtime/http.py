@@ -54,19 +54,27 @@ def validation_errors(raw_errors: Sequence[Any]) -> list[dict[str, str]]:
     return errors
 
 
-async def _on_validation_error(request: Request, error: Exception) -> Response:
-    assert isinstance(error, RequestValidationError)
-    errors = validation_errors(error.errors())
+def validation_problem(raw_errors: Sequence[Any]) -> JSONResponse:
+    errors = validation_errors(raw_errors)
     names = ", ".join(sorted({entry["field"] for entry in errors}))
     return problem(422, "Invalid request", f"invalid fields: {names}", errors)
 
 
-async def _on_http_error(request: Request, error: Exception) -> Response:
-    assert isinstance(error, StarletteHTTPException)
+def http_error_problem(error: StarletteHTTPException) -> JSONResponse:
     response = problem(error.status_code, HTTPStatus(error.status_code).phrase, str(error.detail))
     for name, value in (error.headers or {}).items():
         response.headers[name] = value
     return response
+
+
+async def _on_validation_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestValidationError)
+    return validation_problem(error.errors())
+
+
+async def _on_http_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, StarletteHTTPException)
+    return http_error_problem(error)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -53,18 +53,21 @@ def unauthorized(detail: str) -> HTTPException:
     return HTTPException(401, detail, headers={"WWW-Authenticate": 'Bearer realm="dialognet"'})
 
 
-async def caller(request: Request) -> Caller:
-    header = request.headers.get("authorization")
-    if not header:
+async def resolve_caller(authorization: str | None, roles: TokenRoles) -> Caller:
+    """Anonymous without the header; 401 for a malformed, unknown or revoked token."""
+    if not authorization:
         return Caller(role=None)
-    scheme, _, token = header.partition(" ")
+    scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise unauthorized("use 'Authorization: Bearer <token>'")
-    roles: TokenRoles = request.app.state.token_roles
     role = await roles.role_of(token.strip())
     if role is None:
         raise unauthorized("unknown or revoked token")
     return Caller(role=role)
+
+
+async def caller(request: Request) -> Caller:
+    return await resolve_caller(request.headers.get("authorization"), request.app.state.token_roles)
 
 
 CallerDep = Annotated[Caller, Depends(caller)]

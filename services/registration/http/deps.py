@@ -4,6 +4,7 @@ import math
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from starlette.datastructures import State
 
 from schemas.envelope import utc_now
 from services.registration.domain.trace import Trace
@@ -26,25 +27,27 @@ async def service(request: Request) -> RegistrationService:
 
 async def trace(request: Request) -> Trace:
     """A caller may pass its own correlation id to trace the chain across systems."""
-    offered = request.headers.get(CORRELATION_HEADER, "")
+    return trace_from(request.headers.get(CORRELATION_HEADER))
+
+
+def trace_from(correlation_header: str | None) -> Trace:
+    offered = correlation_header or ""
     correlation_id = offered if 0 < len(offered) <= MAX_CORRELATION_LENGTH else None
     return Trace.fresh(utc_now(), correlation_id)
 
 
-def client_address(request: Request) -> str:
-    if request.app.state.settings.trust_forwarded_for:
-        forwarded = request.headers.get("x-forwarded-for", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return request.client.host if request.client else "unknown"
+def client_address(state: State, peer: str | None, forwarded_for: str | None) -> str:
+    if state.settings.trust_forwarded_for and forwarded_for:
+        return forwarded_for.split(",")[0].strip()
+    return peer or "unknown"
 
 
-async def public_rate_limit(request: Request, who: CallerDep) -> Caller:
+def enforce_rate_limit(state: State, who: Caller, address: str) -> Caller:
     """Anonymous callers are limited per address; staff and intake tokens are not."""
     if who.is_authenticated:
         return who
-    limiter: RateLimiter = request.app.state.rate_limiter
-    allowed, retry_after = limiter.allow(client_address(request))
+    limiter: RateLimiter = state.rate_limiter
+    allowed, retry_after = limiter.allow(address)
     if not allowed:
         raise HTTPException(
             429,
@@ -52,6 +55,12 @@ async def public_rate_limit(request: Request, who: CallerDep) -> Caller:
             headers={"Retry-After": str(math.ceil(retry_after))},
         )
     return who
+
+
+async def public_rate_limit(request: Request, who: CallerDep) -> Caller:
+    peer = request.client.host if request.client else None
+    address = client_address(request.app.state, peer, request.headers.get("x-forwarded-for"))
+    return enforce_rate_limit(request.app.state, who, address)
 
 
 ServiceDep = Annotated[RegistrationService, Depends(service)]

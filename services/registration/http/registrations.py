@@ -4,10 +4,12 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Header, Request, Response
+from starlette.datastructures import State
 
 from schemas import commands
 from schemas.vocabulary import Audience
-from services.registration.http.auth import CallerDep, StaffDep, unauthorized
+from services.registration.domain.trace import Trace
+from services.registration.http.auth import Caller, CallerDep, StaffDep, unauthorized
 from services.registration.http.deps import PublicCallerDep, ServiceDep, TraceDep
 from services.registration.http.paging import Cursor, Limit, bad_cursor
 from services.registration.http.views import (
@@ -17,6 +19,7 @@ from services.registration.http.views import (
     decode_cursor,
     encode_cursor,
 )
+from services.registration.service import RegistrationService
 from services.registration.store import registrations as registration_store
 
 router = APIRouter(tags=["registrations"])
@@ -32,17 +35,32 @@ async def register(
     forum_id: UUID,
     body: commands.Register,
     request: Request,
-    service: ServiceDep,
     trace: TraceDep,
     who: PublicCallerDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Register for a forum. Public for open forums (rate-limited); the response is the only
-    place besides the registrant's e-mail where the cancel token appears."""
+    place besides the registrant's e-mail where the cancel token appears.
+
+    Under load this endpoint is answered by `fast_path.RegistrationFastPath` with the same
+    `admit_registration`; this route is its documented contract and serves it without the fast
+    path."""
+    return await admit_registration(request.app.state, forum_id, body, who, trace, idempotency_key)
+
+
+async def admit_registration(
+    state: State,
+    forum_id: UUID,
+    body: commands.Register,
+    who: Caller,
+    trace: Trace,
+    idempotency_key: str | None,
+) -> Response:
+    service: RegistrationService = state.service
     if not who.is_authenticated and (await service.forum(forum_id)).audience is not Audience.OPEN:
         raise unauthorized("partners-only forums take registrations with a staff or intake token")
     admitted = await service.register(forum_id, body, trace, idempotency_key=idempotency_key)
-    base = request.app.state.settings.public_base_url.rstrip("/")
+    base = state.settings.public_base_url.rstrip("/")
     registration_id = admitted.registration.id
     view = AdmittedView.admitted(
         admitted.registration,
@@ -50,7 +68,7 @@ async def register(
         f"{base}/v1/registrations/{registration_id}/cancel?token={admitted.cancel_token}",
     )
     # Serialised once here: FastAPI would validate the model again against response_model
-    # (kept above for the OpenAPI document).
+    # (kept on the route for the OpenAPI document).
     return Response(
         view.model_dump_json(),
         status_code=201,
