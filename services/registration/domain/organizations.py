@@ -39,6 +39,11 @@ class Organization:
     left_at: datetime | None = None
     erased_at: datetime | None = None
 
+    @property
+    def erased(self) -> bool:
+        """Its contacts' personal data has been erased."""
+        return self.erased_at is not None
+
 
 def create(draft: OrganizationDraft, trace: Trace) -> tuple[Organization, OrganizationRegistered]:
     organization = Organization(

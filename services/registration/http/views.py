@@ -38,20 +38,7 @@ class OrganizationView(BaseModel):
 
     @classmethod
     def of(cls, organization: Organization) -> "OrganizationView":
-        return cls(
-            id=organization.id,
-            name=organization.name,
-            kind=organization.kind,
-            district=organization.district,
-            website=organization.website,
-            status=organization.status,
-            contact=organization.contact,
-            interested_at=organization.interested_at,
-            agreement_signed_on=organization.agreement_signed_on,
-            joined_at=organization.joined_at,
-            left_at=organization.left_at,
-            erased=organization.erased_at is not None,
-        )
+        return cls.model_validate(organization, from_attributes=True)
 
 
 class ForumView(BaseModel):
@@ -74,24 +61,13 @@ class ForumView(BaseModel):
 
     @classmethod
     def of(cls, forum: Forum, now: datetime) -> "ForumView":
-        return cls(
-            id=forum.id,
-            format=forum.format,
-            title=forum.title,
-            topics=forum.topics,
-            venue=forum.venue,
-            starts_at=forum.starts_at,
-            ends_at=forum.ends_at,
-            registration_deadline=forum.registration_deadline,
-            capacity=forum.capacity,
-            seats_per_organization=forum.seats_per_organization,
-            audience=forum.audience,
-            status=forum.status,
-            seats_taken=forum.seats_taken,
-            seats_remaining=forum.seats_remaining,
-            waitlist_length=forum.waitlist_length,
-            registration_open=forum.status is ForumStatus.SCHEDULED
-            and now <= forum.registration_deadline,
+        # The forum's own fields and properties, plus what depends on the time of asking.
+        return cls.model_validate(
+            {
+                **{name: getattr(forum, name) for name in cls.model_fields if hasattr(forum, name)},
+                "registration_open": forum.status is ForumStatus.SCHEDULED
+                and now <= forum.registration_deadline,
+            }
         )
 
 
@@ -112,21 +88,7 @@ class RegistrationView(BaseModel):
 
     @classmethod
     def of(cls, registration: Registration) -> "RegistrationView":
-        return cls(
-            id=registration.id,
-            forum_id=registration.forum_id,
-            organization_id=registration.organization_id,
-            organization_name=registration.organization_name,
-            status=registration.status,
-            waitlist_position=registration.waitlist_position,
-            attendees=registration.attendees,
-            contact=registration.contact,
-            wants_to_present=registration.wants_to_present,
-            interested_in_partnership=registration.interested_in_partnership,
-            accessibility_needs=registration.accessibility_needs,
-            interpreter_needs=registration.interpreter_needs,
-            created_at=registration.created_at,
-        )
+        return cls.model_validate(registration, from_attributes=True)
 
 
 class AdmittedView(RegistrationView):
