@@ -119,10 +119,6 @@ class RequestMetrics:
             )
 
 
-def install_request_metrics(app: FastAPI, service: str) -> None:
-    app.add_middleware(RequestMetrics, service=service)
-
-
 def install_health_and_metrics(app: FastAPI, checks: dict[str, Check]) -> None:
     @app.get("/health/live", tags=["operations"], summary="The process is up")
     async def live() -> dict[str, str]:

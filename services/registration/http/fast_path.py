@@ -7,12 +7,13 @@ parts the FastAPI route uses — `resolve_caller`, `enforce_rate_limit`, the `Re
 `admit_registration` and the same problem bodies — and hands every other request on unchanged.
 """
 
+import logging
 import re
 from typing import Any
 from uuid import UUID
 
 from pydantic import ValidationError
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, State
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -30,6 +31,8 @@ from services.registration.http.problems import domain_error_problem
 from services.registration.http.registrations import admit_registration
 from services.runtime import http
 
+log = logging.getLogger(__name__)
+
 ROUTE_TEMPLATE = "/v1/forums/{forum_id}/registrations"
 _PATH = re.compile(r"^/v1/forums/([0-9a-fA-F-]{36})/registrations$")
 MAX_BODY_BYTES = 64 * 1024
@@ -43,8 +46,9 @@ class _Route:
 
 
 class RegistrationFastPath:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, state: State) -> None:
         self.app = app
+        self.state = state  # the FastAPI app's state: service, settings, token roles, limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         forum_id = _registration_target(scope)
@@ -56,7 +60,7 @@ class RegistrationFastPath:
         await response(scope, receive, send)
 
     async def _answer(self, scope: Scope, receive: Receive, forum_id: UUID) -> Response:
-        state = scope["app"].state
+        state = self.state
         headers = Headers(scope=scope)
         try:
             body = await _read_body(receive)
@@ -80,6 +84,9 @@ class RegistrationFastPath:
             return domain_error_problem(error)
         except HTTPException as error:
             return http.http_error_problem(error)
+        except Exception:  # outside FastAPI's error middleware: answer 500 like it would
+            log.exception("registration failed unexpectedly")
+            return http.problem(500, "Internal Server Error", "the registration failed; try again")
 
 
 def _registration_target(scope: Scope) -> UUID | None:
