@@ -62,6 +62,11 @@ def encode_envelope(envelope: dict[str, object]) -> bytes:
     return json.dumps(envelope, separators=(",", ":")).encode()
 
 
+def relay_lock_key(schema: str) -> int:
+    """The advisory lock that lets one relay per schema publish at a time."""
+    return zlib.crc32(f"dialognet-outbox-{schema}".encode())
+
+
 class OutboxRelay:
     """Publishes outbox rows in id order and marks them published.
 
@@ -87,7 +92,7 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._poll_interval = poll_interval_seconds
         self._wake = asyncio.Event()
-        self._lock_key = zlib.crc32(f"dialognet-outbox-{schema}".encode())
+        self._lock_key = relay_lock_key(schema)
         self._pending_reported_at = 0.0
 
     async def run(self) -> None:

@@ -69,7 +69,10 @@ class RegistrationFastPath:
             enforce_rate_limit(
                 state, who, client_address(state, peer, headers.get("x-forwarded-for"))
             )
-            request = Register.model_validate_json(body)
+            try:
+                request = Register.model_validate_json(body)
+            except ValidationError as error:  # only the body's: anything later is our bug
+                return http.validation_problem(_as_body_errors(error))
             return await admit_registration(
                 state,
                 forum_id,
@@ -78,8 +81,6 @@ class RegistrationFastPath:
                 trace_from(headers.get(CORRELATION_HEADER)),
                 _idempotency_key(headers),
             )
-        except ValidationError as error:
-            return http.validation_problem(_as_body_errors(error))
         except DomainError as error:
             return domain_error_problem(error)
         except HTTPException as error:

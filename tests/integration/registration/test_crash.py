@@ -20,6 +20,7 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaProducer
 
+from services.runtime.outbox import relay_lock_key
 from services.runtime.settings import Settings
 from tests.conftest import TEST_ADMIN_TOKEN
 from tests.integration.delivery import event_ids_by_key, first_deliveries, outbox_ids_by_key
@@ -43,6 +44,8 @@ def _environment(settings: Settings, data_dir: Path) -> dict[str, str]:
         "DIALOGNET_KAFKA_SESSION_TIMEOUT_MS": "2000",
         "DIALOGNET_DATA_DIR": str(data_dir),
         "DIALOGNET_LOG_LEVEL": "WARNING",
+        # Small batches: the relay needs many rounds for the backlog, so the kill lands mid-way.
+        "DIALOGNET_OUTBOX_BATCH_SIZE": "20",
     }
 
 
@@ -93,6 +96,7 @@ async def _count(conn: asyncpg.Connection, sql: str) -> int:
 
 
 UNPUBLISHED = "SELECT count(*) FROM registration.outbox WHERE status = 'not_published'"
+PUBLISHED = "SELECT count(*) FROM registration.outbox WHERE status = 'published'"
 REGISTERED = "SELECT count(*) FROM registration.registrations"
 
 
@@ -140,15 +144,22 @@ async def test_kill_9_mid_stream_loses_nothing_and_keeps_order(
                         for _ in range(FORUMS)
                     ]
                 forum_ids = [forum.json()["id"] for forum in forums]
+                # Hold the relay back (its advisory lock) while a backlog of facts builds up …
+                await conn.execute("SELECT pg_advisory_lock($1)", relay_lock_key("registration"))
                 commands = await _publish_burst(settings, forum_ids)
 
-                async def mid_stream() -> bool:
-                    # Commands half handled, and facts committed that the relay has not sent yet.
-                    return await _count(conn, REGISTERED) >= COMMANDS // 4 and (
-                        await _count(conn, UNPUBLISHED) > 0
-                    )
+                async def backlog() -> bool:
+                    return await _count(conn, REGISTERED) >= COMMANDS // 4
 
-                await _until(mid_stream, 30.0, "facts waiting for the relay mid-stream")
+                await _until(backlog, 30.0, "a quarter of the commands handled")
+                published_before = await _count(conn, PUBLISHED)
+                await conn.execute("SELECT pg_advisory_unlock($1)", relay_lock_key("registration"))
+
+                async def publishing() -> bool:
+                    return await _count(conn, PUBLISHED) > published_before
+
+                # … then kill the service while the relay works through it.
+                await _until(publishing, 30.0, "the relay publishing the backlog")
                 first.kill()  # SIGKILL: no shutdown hook runs
                 first.wait()
             unpublished_at_kill = await _count(conn, UNPUBLISHED)
