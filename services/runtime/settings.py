@@ -43,8 +43,9 @@ class Settings(BaseSettings):
     # Processes serving the registration HTTP API, each a full replica of the service.
     registration_workers: int = Field(default=1, ge=1, le=64)
     public_base_url: str = "http://127.0.0.1:8001"
-    # Requests per minute per client address on the public endpoints.
-    public_rate_limit_per_minute: int = Field(default=60, ge=1)
+    # Anonymous registrations per minute per client address (bursts up to the same number);
+    # generous, since organisations may register from one address (a venue, a provider's NAT).
+    public_rate_limit_per_minute: int = Field(default=300, ge=1)
     trust_forwarded_for: bool = False
 
     db_pool_min_size: int = Field(default=2, ge=1)

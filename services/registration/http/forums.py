@@ -9,8 +9,8 @@ from fastapi import APIRouter, Body
 from schemas import commands
 from schemas.envelope import utc_now
 from schemas.vocabulary import Audience, ForumStatus
-from services.registration.http.auth import StaffDep, unauthorized
-from services.registration.http.deps import PublicCallerDep, ServiceDep, TraceDep
+from services.registration.http.auth import CallerDep, StaffDep, unauthorized
+from services.registration.http.deps import ServiceDep, TraceDep
 from services.registration.http.paging import Cursor, Limit, bad_cursor
 from services.registration.http.views import ForumPage, ForumView, decode_cursor, encode_cursor
 from services.registration.store import forums as forum_store
@@ -28,7 +28,7 @@ async def schedule_forum(
 @router.get("", response_model=ForumPage)
 async def list_forums(
     service: ServiceDep,
-    who: PublicCallerDep,
+    who: CallerDep,
     status: ForumStatus | None = None,
     audience: Audience | None = None,
     limit: Limit = 100,
@@ -61,7 +61,7 @@ async def list_forums(
 
 
 @router.get("/{forum_id}", response_model=ForumView)
-async def read_forum(forum_id: UUID, service: ServiceDep, who: PublicCallerDep) -> ForumView:
+async def read_forum(forum_id: UUID, service: ServiceDep, who: CallerDep) -> ForumView:
     forum = await service.forum(forum_id)
     if forum.audience is not Audience.OPEN and not who.is_authenticated:
         raise unauthorized("partners-only forums need a token")
