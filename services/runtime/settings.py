@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     trust_forwarded_for: bool = False
 
     db_pool_min_size: int = Field(default=2, ge=1)
-    # Small on purpose: (2 × database cores) + 1 keeps lock waiters on a hot forum row few;
+    # Small on purpose: (2 x database cores) + 1 keeps lock waiters on a hot forum row few;
     # measured here, 5 answers registrations faster than 10 (bench/README.md).
     db_pool_max_size: int = Field(default=5, ge=1)
     outbox_poll_interval_seconds: float = Field(default=1.0, gt=0)
