@@ -3,7 +3,7 @@
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Header, Request, Response
+from fastapi import APIRouter, Body, Header, Query, Request, Response
 from starlette.datastructures import State
 
 from schemas import commands
@@ -106,9 +106,16 @@ async def cancel_registration(
     trace: TraceDep,
     who: CallerDep,
     body: Annotated[commands.CancelRegistration | None, Body()] = None,
+    token: Annotated[
+        str | None,
+        Query(max_length=200, description="The cancel token, as in the registrant's cancel_url"),
+    ] = None,
 ) -> RegistrationView:
-    """Staff (or an intake system) cancel by id; a registrant with the cancel token."""
+    """Staff (or an intake system) cancel by id; a registrant with the cancel token, in the body
+    or as `?token=` (the `cancel_url` the registration answered with, posted as it is)."""
     command = body or commands.CancelRegistration()
+    if command.cancel_token is None and token is not None:
+        command = command.model_copy(update={"cancel_token": token})
     if who.is_authenticated and command.cancel_token is None:
         by = "staff" if who.is_staff else "intake"
     elif command.cancel_token is not None:

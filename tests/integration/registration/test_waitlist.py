@@ -114,3 +114,15 @@ async def test_cancelling_twice_is_a_conflict(service: RunningService) -> None:
     assert cancelled["status"] == "cancelled"
     problem(again, 409)
     assert (await forum_state(service, forum["id"]))["seats_remaining"] == 2
+
+
+async def test_the_cancel_url_cancels_when_posted_as_given(service: RunningService) -> None:
+    forum = await new_forum(service)
+    made = await registered(service, forum["id"])
+
+    assert made["cancel_url"].startswith(f"{service.base_url}/")
+
+    cancelled = await service.public.post(made["cancel_url"])
+
+    assert ok(cancelled)["status"] == "cancelled"
+    assert (await forum_state(service, forum["id"]))["seats_taken"] == 0
