@@ -1,7 +1,7 @@
 """Command handlers: each runs one transaction holding the state change and its outbox rows."""
 
 import hashlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from uuid import UUID, uuid4
@@ -78,12 +78,9 @@ class RegistrationService:
     async def declare_interest(
         self, organization_id: UUID, trace: Trace, entry: InboxEntry | None = None
     ) -> Organization:
-        async with self._unit_of_work(entry) as conn:
-            organization = await _organization(conn, organization_id)
-            changed, event = organization_rules.declare_interest(organization, trace)
-            await organization_store.save_lifecycle(conn, changed)
-            await _publish(conn, Topic.ORGANIZATIONS, [event], organization_id)
-        return changed
+        return await self._change_lifecycle(
+            organization_id, lambda found: organization_rules.declare_interest(found, trace), entry
+        )
 
     async def join(
         self,
@@ -92,14 +89,11 @@ class RegistrationService:
         trace: Trace,
         entry: InboxEntry | None = None,
     ) -> Organization:
-        async with self._unit_of_work(entry) as conn:
-            organization = await _organization(conn, organization_id)
-            changed, event = organization_rules.join(
-                organization, command.agreement_signed_on, trace
-            )
-            await organization_store.save_lifecycle(conn, changed)
-            await _publish(conn, Topic.ORGANIZATIONS, [event], organization_id)
-        return changed
+        return await self._change_lifecycle(
+            organization_id,
+            lambda found: organization_rules.join(found, command.agreement_signed_on, trace),
+            entry,
+        )
 
     async def leave(
         self,
@@ -108,16 +102,30 @@ class RegistrationService:
         trace: Trace,
         entry: InboxEntry | None = None,
     ) -> Organization:
+        return await self._change_lifecycle(
+            organization_id,
+            lambda found: organization_rules.leave(found, command.reason, trace),
+            entry,
+        )
+
+    async def _change_lifecycle(
+        self,
+        organization_id: UUID,
+        change: Callable[[Organization], tuple[Organization, Envelope]],
+        entry: InboxEntry | None,
+    ) -> Organization:
+        """One lifecycle step in one transaction. The row lock serialises steps of the same
+        organisation, so no step is lost and its facts reach the outbox in order."""
         async with self._unit_of_work(entry) as conn:
-            organization = await _organization(conn, organization_id)
-            changed, event = organization_rules.leave(organization, command.reason, trace)
+            organization = await _organization(conn, organization_id, lock=True)
+            changed, event = change(organization)
             await organization_store.save_lifecycle(conn, changed)
             await _publish(conn, Topic.ORGANIZATIONS, [event], organization_id)
         return changed
 
     async def erase(self, organization_id: UUID, trace: Trace) -> None:
         async with self._unit_of_work(None) as conn:
-            organization = await _organization(conn, organization_id)
+            organization = await _organization(conn, organization_id, lock=True)
             registration_ids = await organization_store.erase_personal_data(conn, organization_id)
             event = organization_rules.erase(organization, registration_ids, trace)
             await _publish(conn, Topic.ORGANIZATIONS, [event], organization_id)

@@ -85,7 +85,9 @@ async def get(
 ) -> Organization | None:
     row = await conn.fetchrow(
         f"SELECT {COLUMNS} FROM registration.organizations WHERE id = $1"
-        + (" FOR UPDATE" if lock else ""),
+        # NO KEY UPDATE: lifecycle steps serialise, while inserting a registration (its foreign
+        # key takes KEY SHARE on this row) never waits for one.
+        + (" FOR NO KEY UPDATE" if lock else ""),
         organization_id,
     )
     return from_row(row) if row else None

@@ -1,5 +1,6 @@
 """Organisations over HTTP: creation, lifecycle (prospect → … → former), listing."""
 
+import asyncio
 from uuid import UUID
 
 from tests.integration.conftest import RunningService
@@ -139,3 +140,22 @@ async def test_unknown_kind_is_refused_naming_kind(service: RunningService) -> N
 
     problem(refused, 422, field="kind")
     assert "Partei X" not in await organization_names(service)
+
+
+async def test_concurrent_lifecycle_steps_are_serialised(service: RunningService) -> None:
+    organization = await new_organization(service)
+    path = f"/v1/organizations/{organization['id']}/interest"
+
+    answers = await asyncio.gather(*(service.staff.post(path) for _ in range(10)))
+
+    assert sorted(answer.status_code for answer in answers) == [200] + [409] * 9
+    connection = await service.database()
+    try:
+        interested = await connection.fetchval(
+            "SELECT count(*) FROM registration.outbox"
+            " WHERE type = 'organization.interested' AND message_key = $1",
+            organization["id"],
+        )
+    finally:
+        await connection.close()
+    assert interested == 1
