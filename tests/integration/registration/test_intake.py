@@ -1,13 +1,11 @@
 """Intake commands over the real broker: facts, rejections, dead letters, duplicates, `emit`."""
 
 import json
-import os
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from tests.cli import run_dialognet
 from tests.integration.conftest import RunningService
 from tests.integration.registration.intake_commands import (
     command,
@@ -219,24 +217,6 @@ async def test_command_delivered_twice_has_its_effect_once(registration: Running
     assert len(made_for_register) == 1
 
 
-def _cli(args: list[str], service: RunningService, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "DIALOGNET_KAFKA_BOOTSTRAP": service.settings.bootstrap(),
-        "DIALOGNET_TOPIC_PREFIX": service.settings.topic_prefix,
-        "DIALOGNET_DATA_DIR": str(cwd / ".dialognet"),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "services.cli", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
 async def test_emit_publishes_a_valid_command_and_refuses_an_invalid_file(
     registration: RunningService, tmp_path: Path
 ) -> None:
@@ -249,8 +229,12 @@ async def test_emit_publishes_a_valid_command_and_refuses_an_invalid_file(
     invalid_file = tmp_path / "broken.json"
     invalid_file.write_text(json.dumps(invalid))
 
-    refused = _cli(["emit", "--topic", "intake", str(invalid_file)], registration, tmp_path)
-    emitted = _cli(["emit", "--topic", "intake", str(valid_file)], registration, tmp_path)
+    refused = run_dialognet(
+        registration.settings, tmp_path, "emit", "--topic", "intake", str(invalid_file)
+    )
+    emitted = run_dialognet(
+        registration.settings, tmp_path, "emit", "--topic", "intake", str(valid_file)
+    )
 
     assert refused.returncode != 0
     assert "data.contact" in refused.stderr

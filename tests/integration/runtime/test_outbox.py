@@ -2,9 +2,6 @@
 
 import asyncio
 import contextlib
-import os
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -23,6 +20,7 @@ from schemas.vocabulary import BERLIN
 from services.runtime import db, kafka
 from services.runtime.outbox import OutboxRelay, Outgoing, append, mark_for_replay, relay_for
 from services.runtime.settings import Settings
+from tests.cli import run_dialognet
 from tests.integration.conftest import running_registration
 from tests.integration.delivery import event_ids_by_key, first_deliveries, outbox_ids_by_key
 from tests.integration.registration.intake_commands import forum_body, registration_body
@@ -204,26 +202,6 @@ async def test_marked_for_replay_is_published_again(outbox: Outbox) -> None:
     assert published[-1].value["event_id"] == str(recent[0].event_id)
 
 
-def _replay(settings: Settings, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    assert settings.database_url is not None
-    env = {
-        **os.environ,
-        "DIALOGNET_DATABASE_URL": settings.database_url.get_secret_value(),
-        "DIALOGNET_KAFKA_BOOTSTRAP": settings.bootstrap(),
-        "DIALOGNET_TOPIC_PREFIX": settings.topic_prefix,
-        "DIALOGNET_DATA_DIR": str(cwd / ".dialognet"),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "services.cli", "replay", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
 async def test_replay_command_republishes_only_the_selected_events(
     settings: Settings, tmp_path: Path
 ) -> None:
@@ -245,9 +223,10 @@ async def test_replay_command_republishes_only_the_selected_events(
             await conn.close()
         since = datetime.now(BERLIN) - timedelta(minutes=30)
 
-        replayed = _replay(
+        replayed = run_dialognet(
             settings,
             tmp_path,
+            "replay",
             "--since",
             since.strftime("%Y-%m-%dT%H:%M:%S"),  # no offset: Europe/Berlin
             "--type",
