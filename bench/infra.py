@@ -17,12 +17,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
 
 from schemas.topics import DEFAULT_PREFIX
+from services.runtime.db import database_url_for
 from services.runtime.embedded import (
     BrokerProcess,
     EmbeddedPostgres,
@@ -56,10 +56,6 @@ class Service:
         return f"http://{self.host}:{self.port}"
 
 
-def _with_database(url: str, database: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
-
-
 @contextlib.asynccontextmanager
 async def platform(work_dir: Path) -> AsyncIterator[Platform]:
     """PostgreSQL and Kafka for one run, plus a scratch database dropped afterwards."""
@@ -86,7 +82,7 @@ async def platform(work_dir: Path) -> AsyncIterator[Platform]:
         created = True
         # A shared broker gets topics of our own, so nobody else's messages are counted.
         prefix = DEFAULT_PREFIX if broker is not None else f"{database}."
-        yield Platform(_with_database(admin_url, database), bootstrap, prefix, broker is not None)
+        yield Platform(database_url_for(admin_url, database), bootstrap, prefix, broker is not None)
     finally:
         if created and admin_url is not None:
             admin = await asyncpg.connect(admin_url)

@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
 
+from services.runtime.db import database_url_for
 from services.runtime.embedded import BrokerProcess, EmbeddedPostgres, free_port
 from services.runtime.settings import Settings
 
@@ -79,12 +79,6 @@ async def _infrastructure(base: Path) -> AsyncIterator[Infra]:
             postgres.stop()
 
 
-def with_database(url: str, database: str) -> str:
-    """The same server (host, socket, credentials, options), another database name."""
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{database}"))
-
-
 @pytest.fixture
 async def database_url(infra: Infra) -> AsyncIterator[str]:
     """A fresh, empty database for one test, dropped afterwards."""
@@ -92,7 +86,7 @@ async def database_url(infra: Infra) -> AsyncIterator[str]:
     admin = await asyncpg.connect(infra.admin_database_url)
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
-        yield with_database(infra.admin_database_url, name)
+        yield database_url_for(infra.admin_database_url, name)
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()

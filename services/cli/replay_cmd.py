@@ -12,7 +12,7 @@ from schemas.vocabulary import BERLIN
 from services.cli.platform import DataDirOption, settings_for, with_database
 from services.registration.store import SCHEMA
 from services.runtime import db, kafka
-from services.runtime.outbox import mark_for_replay, relay_for
+from services.runtime.outbox import mark_for_replay, pending_count, relay_for
 from services.runtime.settings import Settings
 
 WAIT_FOR_RELAY_SECONDS = 120.0
@@ -56,7 +56,7 @@ async def _drain(settings: Settings, conn: asyncpg.Connection) -> None:
     try:
         relay = relay_for(settings, pool=pool, producer=producer, schema=SCHEMA)
         deadline = asyncio.get_running_loop().time() + WAIT_FOR_RELAY_SECONDS
-        while await _pending(conn) > 0:
+        while await pending_count(conn, SCHEMA) > 0:
             if await relay.publish_batch() == 0:
                 if asyncio.get_running_loop().time() > deadline:
                     typer.echo("events are still queued: is the service's relay stuck?", err=True)
@@ -65,10 +65,3 @@ async def _drain(settings: Settings, conn: asyncpg.Connection) -> None:
     finally:
         await producer.stop()
         await pool.close()
-
-
-async def _pending(conn: asyncpg.Connection) -> int:
-    count: int = await conn.fetchval(
-        f"SELECT count(*) FROM {SCHEMA}.outbox WHERE status = 'not_published'"
-    )
-    return count

@@ -6,6 +6,7 @@ import re
 import zlib
 from importlib import resources
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
@@ -96,6 +97,11 @@ async def migrate(conn: "Connection", *, schema: str, package: str) -> list[str]
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1)", lock_key)
     return applied_now
+
+
+def database_url_for(url: str, database: str) -> str:
+    """The same server (host, socket, credentials, options), another database name."""
+    return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
 
 
 async def ping(pool: asyncpg.Pool) -> None:

@@ -62,6 +62,14 @@ def encode_envelope(envelope: dict[str, object]) -> bytes:
     return json.dumps(envelope, separators=(",", ":")).encode()
 
 
+async def pending_count(conn: Connection, schema: str) -> int:
+    """Events written but not (yet, or again) published."""
+    count: int = await conn.fetchval(
+        f"SELECT count(*) FROM {schema}.outbox WHERE status = 'not_published'"
+    )
+    return count
+
+
 def relay_lock_key(schema: str) -> int:
     """The advisory lock that lets one relay per schema publish at a time."""
     return zlib.crc32(f"dialognet-outbox-{schema}".encode())
@@ -123,9 +131,7 @@ class OutboxRelay:
             return
         self._pending_reported_at = now
         async with self._pool.acquire() as conn:
-            pending = await conn.fetchval(
-                f"SELECT count(*) FROM {self._schema}.outbox WHERE status = 'not_published'"
-            )
+            pending = await pending_count(conn, self._schema)
         metrics.OUTBOX_PENDING.labels(self._schema).set(pending)
 
     def _on_notify(self, *_: object) -> None:

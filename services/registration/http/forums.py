@@ -11,7 +11,7 @@ from schemas.envelope import utc_now
 from schemas.vocabulary import Audience, ForumStatus
 from services.registration.http.auth import CallerDep, StaffDep, unauthorized
 from services.registration.http.deps import ServiceDep, TraceDep
-from services.registration.http.paging import Cursor, Limit, bad_cursor
+from services.registration.http.paging import DEFAULT_PAGE_SIZE, Cursor, Limit, bad_cursor
 from services.registration.http.views import ForumPage, ForumView, decode_cursor, encode_cursor
 from services.registration.store import forums as forum_store
 
@@ -31,7 +31,7 @@ async def list_forums(
     who: CallerDep,
     status: ForumStatus | None = None,
     audience: Audience | None = None,
-    limit: Limit = 100,
+    limit: Limit = DEFAULT_PAGE_SIZE,
     cursor: Cursor = None,
 ) -> ForumPage:
     """Open forums for everyone; partners-only forums too with a staff or intake token."""

@@ -9,7 +9,7 @@ from schemas import commands
 from schemas.vocabulary import OrganizationStatus
 from services.registration.http.auth import StaffDep
 from services.registration.http.deps import ServiceDep, TraceDep
-from services.registration.http.paging import Cursor, Limit, bad_cursor
+from services.registration.http.paging import DEFAULT_PAGE_SIZE, Cursor, Limit, bad_cursor
 from services.registration.http.views import (
     OrganizationPage,
     OrganizationView,
@@ -33,7 +33,7 @@ async def list_organizations(
     service: ServiceDep,
     _: StaffDep,
     status: OrganizationStatus | None = None,
-    limit: Limit = 100,
+    limit: Limit = DEFAULT_PAGE_SIZE,
     cursor: Cursor = None,
 ) -> OrganizationPage:
     after = None

@@ -11,7 +11,7 @@ from schemas.vocabulary import Audience
 from services.registration.domain.trace import Trace
 from services.registration.http.auth import Caller, CallerDep, StaffDep, unauthorized
 from services.registration.http.deps import PublicCallerDep, ServiceDep, TraceDep
-from services.registration.http.paging import Cursor, Limit, bad_cursor
+from services.registration.http.paging import DEFAULT_PAGE_SIZE, Cursor, Limit, bad_cursor
 from services.registration.http.views import (
     AdmittedView,
     RegistrationPage,
@@ -79,7 +79,11 @@ async def admit_registration(
 
 @router.get("/v1/forums/{forum_id}/registrations", response_model=RegistrationPage)
 async def list_registrations(
-    forum_id: UUID, service: ServiceDep, _: StaffDep, limit: Limit = 100, cursor: Cursor = None
+    forum_id: UUID,
+    service: ServiceDep,
+    _: StaffDep,
+    limit: Limit = DEFAULT_PAGE_SIZE,
+    cursor: Cursor = None,
 ) -> RegistrationPage:
     after = 0
     if cursor:

@@ -12,9 +12,10 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
+from services.runtime.db import database_url_for
 from services.runtime.embedded import free_port
 from services.runtime.settings import Settings
-from tests.conftest import TEST_ADMIN_TOKEN, Infra, with_database
+from tests.conftest import TEST_ADMIN_TOKEN, Infra
 from tests.integration.conftest import RunningService, running_registration
 
 
@@ -30,7 +31,7 @@ async def service(
         port = free_port()
         prefix = f"t{secrets.token_hex(4)}."
         settings = Settings(
-            database_url=with_database(infra.admin_database_url, name),
+            database_url=database_url_for(infra.admin_database_url, name),
             kafka_bootstrap=infra.kafka_bootstrap,
             topic_prefix=prefix,
             # Its own consumer group: the default one is shared by every test's service, and a
