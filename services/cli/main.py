@@ -1,8 +1,11 @@
 """Entry point of the `dialognet` command: one sub-command a module."""
 
+import sys
+
 import typer
 
 from services.cli import emit_cmd, replay_cmd, run_cmd, schemas_cmd, token_cmd, up_cmd
+from services.runtime.settings import SettingsError
 
 app = typer.Typer(
     no_args_is_help=True, help="dialognet: registration services for the dialogue network"
@@ -16,4 +19,9 @@ app.add_typer(schemas_cmd.app, name="schemas")
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except SettingsError as error:
+        # Every command reads the settings: one place says which one is wrong, no traceback.
+        print(f"dialognet: {error}", file=sys.stderr)
+        sys.exit(2)

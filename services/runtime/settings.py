@@ -4,7 +4,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.topics import DEFAULT_PREFIX
@@ -80,6 +80,31 @@ class PlatformNotFound(RuntimeError):
     """Neither DIALOGNET_* settings nor a running `dialognet up` say where the infrastructure is."""
 
 
+class SettingsError(ValueError):
+    """A DIALOGNET_* setting has a value it cannot take; the message names each one."""
+
+
+def environment_settings(**overrides: Any) -> Settings:
+    """Settings from the environment (and `overrides`), or SettingsError naming each bad one."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise SettingsError(_describe(error)) from None
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for problem in error.errors():
+        name = str(problem["loc"][0]) if problem["loc"] else "?"
+        variable = f"DIALOGNET_{name.upper()}"
+        field = Settings.model_fields.get(name)
+        # Secrets (URLs with passwords, tokens) are never echoed back.
+        secret = field is not None and field.annotation == SecretStr | None
+        shown = "" if secret else f"={problem.get('input')!r}"
+        lines.append(f"{variable}{shown}: {problem['msg']}")
+    return "invalid settings: " + "; ".join(lines)
+
+
 def platform_file(data_dir: Path) -> Path:
     return data_dir / PLATFORM_FILE
 
@@ -88,7 +113,7 @@ def load_settings(data_dir: Path | None = None, **overrides: Any) -> Settings:
     """Environment first; what is unset there comes from `<data_dir>/platform.json`, if present."""
     if data_dir is not None:
         overrides["data_dir"] = data_dir
-    base = Settings(**overrides)
+    base = environment_settings(**overrides)
     recorded = read_platform(base.data_dir)
     filled = {
         name: value

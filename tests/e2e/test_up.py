@@ -256,3 +256,33 @@ async def test_up_demo_loads_partners_and_forums(start_up: Any) -> None:
     closed = [f for f in forums if f["status"] == "scheduled" and not f["registration_open"]]
     assert len(closed) == 1, "the conference whose deadline has passed"
     assert _stop(platform) == 0
+
+
+def _up_failing(env_changes: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env = {**_platform_env(free_port(), free_port()), **env_changes}
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli", "up", "--data-dir", str(tmp_path / "data")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_up_refuses_a_bad_setting_by_name(tmp_path: Path) -> None:
+    result = _up_failing({"DIALOGNET_REGISTRATION_PORT": "eighty"}, tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "DIALOGNET_REGISTRATION_PORT='eighty'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "data").exists(), "nothing started"
+
+
+def test_up_says_when_the_configured_database_is_unreachable(tmp_path: Path) -> None:
+    url = f"postgresql://dialognet:hunter2@127.0.0.1:{free_port()}/dialognet"
+    result = _up_failing({"DIALOGNET_DATABASE_URL": url}, tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert "cannot connect to the database" in result.stderr
+    assert "DIALOGNET_DATABASE_URL" in result.stderr
+    assert "hunter2" not in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
