@@ -201,15 +201,19 @@ class RegistrationService:
         *,
         entry: InboxEntry | None = None,
         idempotency_key: str | None = None,
+        anonymous: bool = False,
     ) -> Admitted:
+        """`anonymous`: the caller has no token, so only open forums take the registration."""
         idempotency = None
         if idempotency_key:
             idempotency = (idempotency_key, _request_hash(forum_id, request))
             earlier = await self._replay(*idempotency)
             if earlier:
+                if anonymous:  # a replay answers with the cancel token: same access rule
+                    registration_rules.check_anonymous_access(await self.forum(forum_id))
                 return earlier
         try:
-            return await self._register(forum_id, request, trace, entry, idempotency)
+            return await self._register(forum_id, request, trace, entry, idempotency, anonymous)
         except _ReplayedError as replayed:
             return replayed.admitted
 
@@ -220,11 +224,12 @@ class RegistrationService:
         trace: Trace,
         entry: InboxEntry | None,
         idempotency: tuple[str, str] | None,
+        anonymous: bool,
     ) -> Admitted:
         registration_id = uuid4()
         async with self.pool.acquire() as conn:
             forum, organization, created = await _registration_parties(
-                conn, forum_id, request, trace
+                conn, forum_id, request, trace, anonymous=anonymous
             )
             registration_rules.check_admission(forum, organization, request, trace.now)
             new = _new_registration(registration_id, forum, organization, request, trace)
@@ -378,7 +383,7 @@ class _ReplayedError(Exception):
 
 
 async def _registration_parties(
-    conn: Connection, forum_id: UUID, request: commands.Register, trace: Trace
+    conn: Connection, forum_id: UUID, request: commands.Register, trace: Trace, *, anonymous: bool
 ) -> tuple[Forum, Organization, OrganizationRegistered | None]:
     """The forum and the registering organisation; an inline organisation is made here and
     stored with the registration (the event that registers it is returned beside it)."""
@@ -387,6 +392,8 @@ async def _registration_parties(
     )
     if forum is None:
         raise NotFound(f"no forum {forum_id}", field="forum_id")
+    if anonymous:
+        registration_rules.check_anonymous_access(forum)
     if request.organization is not None:
         draft = request.organization
         if draft.contact is None:

@@ -14,6 +14,12 @@ class NotFound(DomainError):
     status = 404
 
 
+class AuthenticationRequired(DomainError):
+    """Only callers with a token may do this (register for a partners-only forum)."""
+
+    status = 401
+
+
 class Forbidden(DomainError):
     """The rule refuses this party (partners-only forum, wrong cancel token)."""
 

@@ -31,7 +31,12 @@ from schemas.vocabulary import (
     OrganizationStatus,
     RegistrationStatus,
 )
-from services.registration.domain.errors import Conflict, Forbidden, RuleViolation
+from services.registration.domain.errors import (
+    AuthenticationRequired,
+    Conflict,
+    Forbidden,
+    RuleViolation,
+)
 from services.registration.domain.forums import Forum
 from services.registration.domain.organizations import Organization
 from services.registration.domain.trace import Trace
@@ -53,6 +58,14 @@ class Registration:
     created_at: datetime
     waitlist_position: int | None = None
     arrival: int = 0
+
+
+def check_anonymous_access(forum: Forum) -> None:
+    """A caller without a token (the public form) registers for open forums only."""
+    if forum.audience is not Audience.OPEN:
+        raise AuthenticationRequired(
+            "partners-only forums take registrations with a staff or intake token"
+        )
 
 
 def check_admission(

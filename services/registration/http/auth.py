@@ -49,8 +49,11 @@ class TokenRoles:
         return role
 
 
+BEARER_CHALLENGE = 'Bearer realm="dialognet"'
+
+
 def unauthorized(detail: str) -> HTTPException:
-    return HTTPException(401, detail, headers={"WWW-Authenticate": 'Bearer realm="dialognet"'})
+    return HTTPException(401, detail, headers={"WWW-Authenticate": BEARER_CHALLENGE})
 
 
 async def resolve_caller(authorization: str | None, roles: TokenRoles) -> Caller:

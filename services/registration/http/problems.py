@@ -5,11 +5,15 @@ from http import HTTPStatus
 from fastapi.responses import JSONResponse
 
 from services.registration import metrics
-from services.registration.domain.errors import DomainError
+from services.registration.domain.errors import AuthenticationRequired, DomainError
+from services.registration.http.auth import BEARER_CHALLENGE
 from services.runtime import http
 
 
 def domain_error_problem(error: DomainError) -> JSONResponse:
     metrics.REJECTIONS.labels(type(error).__name__.lower()).inc()
     errors = [{"field": error.field, "message": error.message}] if error.field else []
-    return http.problem(error.status, HTTPStatus(error.status).phrase, error.message, errors)
+    response = http.problem(error.status, HTTPStatus(error.status).phrase, error.message, errors)
+    if isinstance(error, AuthenticationRequired):
+        response.headers["WWW-Authenticate"] = BEARER_CHALLENGE
+    return response

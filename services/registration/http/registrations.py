@@ -7,7 +7,6 @@ from fastapi import APIRouter, Body, Header, Query, Request, Response
 from starlette.datastructures import State
 
 from schemas import commands
-from schemas.vocabulary import Audience
 from services.registration.domain.trace import Trace
 from services.registration.http.auth import Caller, CallerDep, StaffDep, unauthorized
 from services.registration.http.deps import PublicCallerDep, ServiceDep, TraceDep
@@ -57,9 +56,13 @@ async def admit_registration(
     idempotency_key: str | None,
 ) -> Response:
     service: RegistrationService = state.service
-    if not who.is_authenticated and (await service.forum(forum_id)).audience is not Audience.OPEN:
-        raise unauthorized("partners-only forums take registrations with a staff or intake token")
-    admitted = await service.register(forum_id, body, trace, idempotency_key=idempotency_key)
+    admitted = await service.register(
+        forum_id,
+        body,
+        trace,
+        idempotency_key=idempotency_key,
+        anonymous=not who.is_authenticated,
+    )
     base = state.settings.public_base_url.rstrip("/")
     registration_id = admitted.registration.id
     view = AdmittedView.admitted(

@@ -170,6 +170,25 @@ async def test_partners_only_forum_needs_a_token(service: RunningService) -> Non
     assert await registrations_of(service, forum["id"]) == {}
 
 
+async def test_an_anonymous_replay_of_a_partners_only_registration_is_refused(
+    service: RunningService,
+) -> None:
+    """The replay would answer with the cancel token: the same access rule holds for it."""
+    forum = await new_forum(service, bodies.forum(audience="partners"))
+    partner = await new_partner(service)
+    body = bodies.registration(organization_id=partner["id"])
+    key = {"Idempotency-Key": "partner-form-1"}
+    first = await register(service, forum["id"], body, headers=key)
+
+    replayed_anonymously = await register(
+        service, forum["id"], body, client=service.public, headers=key
+    )
+
+    assert ok(first, 201)["cancel_token"]
+    problem(replayed_anonymously, 401)
+    assert "cancel_token" not in replayed_anonymously.text
+
+
 async def test_organization_cap_counts_waitlisted_attendees(service: RunningService) -> None:
     forum = await new_forum(service, bodies.forum(capacity=2, seats_per_organization=3))
     organization = await new_organization(service)

@@ -8,7 +8,13 @@ import pytest
 
 from schemas.vocabulary import Audience, ForumStatus, OrganizationStatus, RegistrationStatus
 from services.registration.domain import registrations as rules
-from services.registration.domain.errors import Conflict, DomainError, Forbidden, RuleViolation
+from services.registration.domain.errors import (
+    AuthenticationRequired,
+    Conflict,
+    DomainError,
+    Forbidden,
+    RuleViolation,
+)
 from tests.unit.registration.domain_values import (
     NOW,
     forum,
@@ -51,6 +57,12 @@ def test_deadline_message_is_in_berlin_time() -> None:
 def test_partners_only_forum_admits_partners() -> None:
     partners_only = forum(audience=Audience.PARTNERS)
     rules.check_admission(partners_only, organization(OrganizationStatus.PARTNER), request(), NOW)
+
+
+def test_the_public_registers_for_open_forums_only() -> None:
+    rules.check_anonymous_access(forum(audience=Audience.OPEN))
+    with pytest.raises(AuthenticationRequired):
+        rules.check_anonymous_access(forum(audience=Audience.PARTNERS))
 
 
 def test_an_erased_organisation_cannot_register() -> None:
