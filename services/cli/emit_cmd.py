@@ -19,12 +19,17 @@ def emit(
     file: Path = typer.Argument(
         ..., exists=True, dir_okay=False, help="JSON file with one envelope"
     ),
-    topic: Topic = typer.Option(..., "--topic", help="Topic name without prefix, e.g. intake"),
+    topic_name_given: str = typer.Option(
+        ...,
+        "--topic",
+        help="Topic, with or without the prefix: intake or dialognet.intake",
+    ),
     data_dir: Path = DataDirOption,
 ) -> None:
     """Publish one message; refuses what the contract would reject, saying which field is wrong."""
-    envelope = _validated(file, topic)
     settings = settings_for(data_dir)
+    topic = _topic(topic_name_given, settings.topic_prefix)
+    envelope = _validated(file, topic)
     try:
         settings.bootstrap()
     except PlatformNotFound as error:
@@ -32,6 +37,17 @@ def emit(
     asyncio.run(_publish(settings, topic, envelope))
     full_topic = topic_name(topic, settings.topic_prefix)
     typer.echo(f"published {envelope.type} {envelope.event_id} to {full_topic}")
+
+
+def _topic(given: str, prefix: str) -> Topic:
+    try:
+        return Topic(given.removeprefix(prefix))
+    except ValueError:
+        known = ", ".join(topic.value for topic in Topic)
+        raise typer.BadParameter(
+            f"unknown topic {given!r}; one of {known} (prefix {prefix!r} optional)",
+            param_hint="--topic",
+        ) from None
 
 
 def _validated(file: Path, topic: Topic) -> Envelope:

@@ -232,12 +232,19 @@ async def test_emit_publishes_a_valid_command_and_refuses_an_invalid_file(
     refused = run_dialognet(
         registration.settings, tmp_path, "emit", "--topic", "intake", str(invalid_file)
     )
-    emitted = run_dialognet(
-        registration.settings, tmp_path, "emit", "--topic", "intake", str(valid_file)
+    wrong_topic = run_dialognet(
+        registration.settings, tmp_path, "emit", "--topic", "intakes", str(valid_file)
     )
+    # The full topic name works as well as the short one.
+    emitted = run_dialognet(
+        registration.settings, tmp_path, "emit", "--topic", _topic(registration, "intake"),
+        str(valid_file),
+    )  # fmt: skip
 
     assert refused.returncode != 0
     assert "data.contact" in refused.stderr
+    assert wrong_topic.returncode != 0
+    assert "unknown topic 'intakes'" in wrong_topic.stderr
     assert emitted.returncode == 0, emitted.stderr
     assert valid["event_id"] in emitted.stdout
     made = await _fact(registration, "registrations", valid["event_id"])
