@@ -14,6 +14,7 @@ from uuid import UUID
 import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from asyncpg.pool import PoolConnectionProxy
 
 from schemas.envelope import Envelope
 from schemas.topics import Topic, topic_name
@@ -102,14 +103,14 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._lock_key = relay_lock_key(schema)
         self._pending_reported_at = 0.0
+        self._channel = f"{schema}_outbox"
+        self._listener: PoolConnectionProxy[asyncpg.Record] | None = None
 
     async def run(self) -> None:
-        listener = await self._pool.acquire()
-        channel = f"{self._schema}_outbox"
-        await listener.add_listener(channel, self._on_notify)
         try:
             while True:
                 try:
+                    await self._ensure_listening()
                     while await self.publish_batch() == self._batch_size:
                         pass
                     await self._report_pending()  # at most once per poll interval
@@ -121,9 +122,37 @@ class OutboxRelay:
                     await asyncio.wait_for(self._wake.wait(), self._poll_interval)
                 self._wake.clear()
         finally:
-            with contextlib.suppress(Exception):
-                await listener.remove_listener(channel, self._on_notify)
+            await self._stop_listening()
+
+    async def _ensure_listening(self) -> None:
+        """LISTEN, again after the connection died (database restart, terminated backend), or
+        the relay would fall back to polling for good; what was committed while nobody
+        listened is published by the batch that follows."""
+        if self._listener is not None:
+            return
+        listener = await self._pool.acquire()
+        try:
+            await listener.add_listener(self._channel, self._on_notify)
+        except BaseException:
             await self._pool.release(listener)
+            raise
+        listener.add_termination_listener(self._on_listener_lost)
+        self._listener = listener
+
+    async def _stop_listening(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is None:
+            return
+        listener.remove_termination_listener(self._on_listener_lost)
+        with contextlib.suppress(Exception):  # stopping: the database may be gone already
+            await listener.remove_listener(self._channel, self._on_notify)
+        await self._pool.release(listener)
+
+    def _on_listener_lost(self, *_: object) -> None:
+        # The pool has taken the dead connection back already: listen anew now, not only
+        # after the poll interval.
+        self._listener = None
+        self._wake.set()
 
     async def _report_pending(self) -> None:
         now = time.monotonic()

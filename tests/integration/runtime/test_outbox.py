@@ -57,12 +57,19 @@ class Outbox:
         return count
 
     @contextlib.asynccontextmanager
-    async def relay(self, batch_size: int = 500) -> AsyncIterator[OutboxRelay]:
+    async def relay(
+        self, batch_size: int = 500, poll_interval_seconds: float = 1.0
+    ) -> AsyncIterator[OutboxRelay]:
         """A relay with its own pool and producer, as one replica of a service would have."""
         pool = await db.create_pool(self.settings.service_database_url("relay"), max_size=3)
         producer = kafka.new_producer(self.settings)
         await producer.start()
-        settings = self.settings.model_copy(update={"outbox_batch_size": batch_size})
+        settings = self.settings.model_copy(
+            update={
+                "outbox_batch_size": batch_size,
+                "outbox_poll_interval_seconds": poll_interval_seconds,
+            }
+        )
         try:
             yield relay_for(settings, pool=pool, producer=producer, schema=SCHEMA)
         finally:
@@ -149,6 +156,41 @@ async def test_notify_wakes_the_relay_long_before_its_poll(settings: Settings) -
             timeout=3.0,
         )
         assert time.monotonic() - started < 3.0
+
+
+async def _listening_backends(outbox: Outbox) -> list[int]:
+    async with outbox.pool.acquire() as conn:
+        pids: list[int] = await conn.fetchval(
+            "SELECT coalesce(array_agg(pid), '{}') FROM pg_stat_activity"
+            " WHERE datname = current_database() AND query = $1",
+            f'LISTEN "{SCHEMA}_outbox"',
+        )
+    return pids
+
+
+async def test_the_relay_listens_again_after_losing_its_connection(outbox: Outbox) -> None:
+    # Polling once an hour: only a NOTIFY the relay hears can publish these events.
+    async with outbox.relay(poll_interval_seconds=3600.0) as relay:
+        task = await running(relay)
+        try:
+            await until(lambda: _listening(outbox), 20.0, "the relay listens")
+            [first_listener] = await _listening_backends(outbox)
+            async with outbox.pool.acquire() as conn:  # as a database restart would
+                await conn.execute("SELECT pg_terminate_backend($1)", first_listener)
+
+            await until(lambda: _listening(outbox), 20.0, "the relay listens again")
+            await outbox.append([event("forum-1", 1)])
+            await until(lambda: _none_pending(outbox), 20.0, "the event published")
+        finally:
+            await stop(task)
+
+    assert first_listener not in await _listening_backends(outbox)
+    published = await read_to_end(outbox.settings.bootstrap(), outbox.topic())
+    assert [message.value["data"]["sequence"] for message in published] == [1]
+
+
+async def _listening(outbox: Outbox) -> bool:
+    return len(await _listening_backends(outbox)) == 1
 
 
 async def test_two_relays_publish_each_event_once_in_order(outbox: Outbox) -> None:
