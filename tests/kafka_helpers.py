@@ -1,5 +1,6 @@
 """Plain aiokafka produce and consume for tests: no consumer group, read from the beginning."""
 
+import asyncio
 import json
 import time
 from collections.abc import Callable
@@ -49,14 +50,26 @@ def _done(got: list[ConsumedMessage], stop: Stop) -> bool:
     return any(stop(message) for message in got)
 
 
-async def _assign_all(consumer: AIOKafkaConsumer, topic: str, deadline: float) -> None:
-    # The topic may be created a moment after the test starts waiting for it.
+async def _assigned_consumer(bootstrap: str, topic: str, deadline: float) -> AIOKafkaConsumer:
+    """A started consumer assigned to every partition of `topic`, at the beginning."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=10,  # Tansu answers a waiting fetch only when this runs out
+        # The topic may be created a moment later: metadata is refreshed this often meanwhile.
+        metadata_max_age_ms=200,
+    )
+    await consumer.start()
     while not (partitions := consumer.partitions_for_topic(topic)):
         if time.monotonic() > deadline:
+            await consumer.stop()
             raise AssertionError(f"topic {topic} does not exist")
-        await consumer.topics()  # refreshes metadata
+        await asyncio.sleep(0.05)  # polling interval while the topic is created
     consumer.assign([TopicPartition(topic, partition) for partition in sorted(partitions)])
     await consumer.seek_to_beginning()
+    return consumer
 
 
 async def consume_until(
@@ -65,17 +78,9 @@ async def consume_until(
     """Every message of `topic` from the beginning until `stop` (a count, or a predicate that
     one message satisfies) is reached; AssertionError listing what arrived on timeout."""
     deadline = time.monotonic() + timeout
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        fetch_max_wait_ms=10,  # Tansu answers a waiting fetch only when this runs out
-    )
-    await consumer.start()
+    consumer = await _assigned_consumer(bootstrap, topic, deadline)
     got: list[ConsumedMessage] = []
     try:
-        await _assign_all(consumer, topic, deadline)
         while not _done(got, stop):
             if time.monotonic() > deadline:
                 raise AssertionError(f"{topic}: no {stop} after {timeout}s; got {got}")
@@ -111,17 +116,9 @@ async def produce(
 async def read_to_end(bootstrap: str, topic: str, timeout: float = 10.0) -> list[ConsumedMessage]:
     """Every message of `topic` up to the end offsets as of the call (for counting duplicates)."""
     deadline = time.monotonic() + timeout
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
-        group_id=None,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        fetch_max_wait_ms=10,
-    )
-    await consumer.start()
+    consumer = await _assigned_consumer(bootstrap, topic, deadline)
     got: list[ConsumedMessage] = []
     try:
-        await _assign_all(consumer, topic, deadline)
         ends = await consumer.end_offsets(list(consumer.assignment()))
         while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
             if time.monotonic() > deadline:

@@ -18,10 +18,12 @@ import asyncpg
 import httpx
 import typer
 from aiokafka.errors import KafkaError
+from pydantic import SecretStr
 
 from services.cli.demo import DemoLoadError, load_demo
 from services.runtime.embedded import BrokerProcess, EmbeddedPostgres
 from services.runtime.kafka import ensure_topics
+from services.runtime.outbox import mark_for_replay
 from services.runtime.settings import (
     ADMIN_TOKEN_FILE,
     Settings,
@@ -97,9 +99,9 @@ async def _run(settings: Settings, demo: bool) -> None:
     _check_ports_free(settings)
     # Teardown runs in reverse: services, platform.json, broker, then PostgreSQL.
     with contextlib.ExitStack() as stack:
-        platform = Platform(
-            *await _start_database(settings, stack), await _start_broker(settings, stack)
-        )
+        database = await _start_database(settings, stack)
+        broker = await _start_broker(settings, stack)
+        platform = Platform(*database, broker.bootstrap if broker else settings.bootstrap())
         await _create_topics(settings, platform.kafka_bootstrap)
         token = admin_token(settings)
         services = {name: service_url(settings, name) for name in SERVICES}
@@ -112,7 +114,7 @@ async def _run(settings: Settings, demo: bool) -> None:
         _print_banner(settings, platform, services, token)
         if demo:
             await _load_demo(services["registration"], token)
-        await _supervise(supervisor)
+        await _supervise(supervisor, broker, settings, platform)
 
 
 async def _start_database(settings: Settings, stack: contextlib.ExitStack) -> tuple[str, str]:
@@ -128,13 +130,14 @@ async def _start_database(settings: Settings, stack: contextlib.ExitStack) -> tu
     return postgres.uri, f"{postgres.pgdata} (PostgreSQL 18, {postgres.uri})"
 
 
-async def _start_broker(settings: Settings, stack: contextlib.ExitStack) -> str:
+async def _start_broker(settings: Settings, stack: contextlib.ExitStack) -> BrokerProcess | None:
+    """The embedded broker, unless DIALOGNET_KAFKA_BOOTSTRAP names one."""
     if settings.kafka_bootstrap:
-        return settings.kafka_bootstrap
+        return None
     broker = BrokerProcess(settings.kafka_port, settings.data_dir / "logs" / "broker.log")
     await broker.start()
     stack.callback(broker.stop)
-    return broker.bootstrap
+    return broker
 
 
 async def _check_database(url: str, location: str) -> None:
@@ -274,10 +277,47 @@ async def _load_demo(registration_url: str, token: str) -> None:
     log.info("demo data %s", "loaded" if loaded else "already present, left as it is")
 
 
-async def _supervise(supervisor: Supervisor) -> None:
+async def _supervise(
+    supervisor: Supervisor, broker: BrokerProcess | None, settings: Settings, platform: Platform
+) -> None:
     while True:
         supervisor.check()
+        if broker is not None and broker.exit_code() is not None:
+            await _recover_broker(broker, supervisor, settings, platform)
         await asyncio.sleep(POLL_SECONDS)
+
+
+async def _recover_broker(
+    broker: BrokerProcess, supervisor: Supervisor, settings: Settings, platform: Platform
+) -> None:
+    """The embedded broker kept every message in memory only. The services stop (nothing is
+    published or accepted meanwhile, so the event log comes back in its order); the broker
+    starts again with its topics; each service's outbox (the event log) is queued to be
+    published again; the services start with fresh Kafka clients and consumer groups.
+    Consumers dedupe by `event_id`; commands still unread on the intake topic are lost."""
+    log.error(
+        "the embedded broker exited with code %s; restarting it and republishing every event",
+        broker.exit_code(),
+    )
+    supervisor.stop_all()
+    broker.stop()
+    await broker.start()
+    await _create_topics(settings, platform.kafka_bootstrap)
+    queued = await _queue_outboxes_for_replay(settings, platform)
+    supervisor.start_all()
+    log.info("broker back; %d events queued for publishing again", queued)
+
+
+async def _queue_outboxes_for_replay(settings: Settings, platform: Platform) -> int:
+    with_database = settings.model_copy(update={"database_url": SecretStr(platform.database_url)})
+    queued = 0
+    for service in SERVICES:  # each service keeps its outbox in the schema named after it
+        conn = await asyncpg.connect(with_database.service_database_url(service))
+        try:
+            queued += await mark_for_replay(conn, service)
+        finally:
+            await conn.close()
+    return queued
 
 
 def _without_password(url: str) -> str:

@@ -110,6 +110,10 @@ class BrokerProcess:
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
 
+    def exit_code(self) -> int | None:
+        """The code the broker exited with, None while it runs (or was never started)."""
+        return self._process.poll() if self._process else None
+
     def command(self) -> list[str]:
         url = f"tcp://{self.bootstrap}"
         return [

@@ -18,7 +18,7 @@ import httpx
 import psutil
 import pytest
 
-from services.runtime.embedded import free_port, is_alive
+from services.runtime.embedded import free_port, is_alive, metadata_available
 from tests.kafka_helpers import ConsumedMessage, consume_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
@@ -156,12 +156,17 @@ async def _create_organization(client: httpx.AsyncClient) -> str:
     return str(response.json()["id"])
 
 
-async def _register(client: httpx.AsyncClient, forum_id: str, organization_id: str) -> str:
+async def _register(
+    client: httpx.AsyncClient,
+    forum_id: str,
+    organization_id: str,
+    email: str = "anmeldung@example.net",
+) -> str:
     response = await client.post(
         f"/v1/forums/{forum_id}/registrations",
         json={
             "organization_id": organization_id,
-            "contact": _contact("anmeldung@example.net"),
+            "contact": _contact(email),
             "attendees": 2,
             "wants_to_present": False,
             "interested_in_partnership": True,
@@ -230,6 +235,69 @@ async def test_up_serves_publishes_and_stops_cleanly(start_up: Any) -> None:
     assert children, "the services run as child processes"
     assert _stop(platform) == 0
     assert not (platform.data_dir / "platform.json").exists()
+    assert _leftovers(platform, children) == []
+
+
+async def _register_once_back(
+    client: httpx.AsyncClient, forum_id: str, organization_id: str, email: str
+) -> str:
+    """Register as soon as the restarted service answers (polling while it starts)."""
+    deadline = time.monotonic() + READY_WITHIN
+    while True:
+        try:
+            return await _register(client, forum_id, organization_id, email)
+        except httpx.TransportError:
+            assert time.monotonic() < deadline, "the service did not come back"
+            await asyncio.sleep(0.2)  # polling interval while the service restarts
+
+
+async def _broker_back(platform: RunningPlatform, replaced: int) -> None:
+    deadline = time.monotonic() + READY_WITHIN
+    while True:
+        brokers = [p for p in _process_tree(platform.process.pid) if "tansu" in p.name()]
+        if [p for p in brokers if p.pid != replaced] and await metadata_available(
+            platform.bootstrap
+        ):
+            return
+        assert time.monotonic() < deadline, "no broker again"
+        await asyncio.sleep(0.2)  # polling interval while `up` restarts the broker
+
+
+async def test_up_restarts_a_dead_broker_and_publishes_the_outbox_again(start_up: Any) -> None:
+    platform: RunningPlatform = start_up()
+    async with platform.staff() as staff:
+        forum_id = await _schedule_forum(staff)
+        organization_id = await _create_organization(staff)
+        other_organization_id = await _create_organization(staff)
+    topic = "dialognet.registrations"
+    async with httpx.AsyncClient(base_url=platform.base_url, timeout=30.0) as public:
+        before = await _register(public, forum_id, organization_id, "vorher@example.net")
+        await consume_until(
+            platform.bootstrap,
+            topic,
+            lambda message: message.value["data"]["registration_id"] == before,
+            timeout=30,
+        )
+        [broker] = [p for p in _process_tree(platform.process.pid) if "tansu" in p.name()]
+        broker.kill()  # its messages were in memory only
+        broker.wait(EXIT_WITHIN)
+        await _broker_back(platform, replaced=broker.pid)
+
+        after = await _register_once_back(
+            public, forum_id, other_organization_id, "danach@example.net"
+        )
+
+    messages = await consume_until(
+        platform.bootstrap,
+        topic,
+        lambda message: message.value["data"]["registration_id"] == after,
+        timeout=60,
+    )
+    # The new broker started empty: the first fact is there because the outbox was replayed.
+    republished = [m.value["data"]["registration_id"] for m in messages]
+    assert republished == [before, after]
+    children = _process_tree(platform.process.pid)
+    assert _stop(platform) == 0
     assert _leftovers(platform, children) == []
 
 
