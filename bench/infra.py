@@ -22,6 +22,7 @@ import asyncpg
 import httpx
 
 from schemas.topics import DEFAULT_PREFIX
+from services.registration.store import SCHEMA
 from services.runtime.db import database_url_for
 from services.runtime.embedded import (
     BrokerProcess,
@@ -30,6 +31,7 @@ from services.runtime.embedded import (
     free_port,
     terminate,
 )
+from services.runtime.outbox import pending_count
 
 READY_WITHIN_SECONDS = 60.0
 # The largest forum the API allows; a run registering more would see waitlisted answers.
@@ -191,9 +193,17 @@ async def pending_outbox(database_url: str) -> int:
     """Events the service has written but its relay has not yet published."""
     conn = await asyncpg.connect(database_url)
     try:
-        pending: int = await conn.fetchval(
-            "SELECT count(*) FROM registration.outbox WHERE status = 'not_published'"
-        )
-        return pending
+        return await pending_count(conn, SCHEMA)
+    finally:
+        await conn.close()
+
+
+async def settle(database_url: str) -> None:
+    """Vacuum, analyse and checkpoint after the throughput rounds' bulk of rows (as pgbench
+    vacuums before a run), so autovacuum and a checkpoint do not fall into the latency run."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute("VACUUM (ANALYZE)")
+        await conn.execute("CHECKPOINT")
     finally:
         await conn.close()

@@ -247,6 +247,7 @@ async def event_latency(
     options: Options, target: loadgen.Target, platform: infra.Platform, first_number: int
 ) -> LatencyRun:
     await _outbox_drained(platform.database_url)
+    await infra.settle(platform.database_url)
     clock = EventClock(
         platform.kafka_bootstrap, topic_name(Topic.REGISTRATIONS, platform.topic_prefix)
     )
