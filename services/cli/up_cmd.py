@@ -301,7 +301,10 @@ async def _recover_broker(
     )
     supervisor.stop_all()
     broker.stop()
-    await broker.start()
+    try:
+        await broker.start()
+    except (RuntimeError, TimeoutError, OSError) as error:
+        raise PlatformStartError(f"the embedded broker did not start again: {error}") from error
     await _create_topics(settings, platform.kafka_bootstrap)
     queued = await _queue_outboxes_for_replay(settings, platform)
     supervisor.start_all()
