@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -10,6 +11,7 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -39,6 +41,7 @@ SERVICES: tuple[str, ...] = ("registration",)
 READY_WITHIN_SECONDS = 90.0
 POLL_SECONDS = 0.2
 CONNECT_TIMEOUT_SECONDS = 10.0
+LOCK_FILE = "up.lock"
 
 
 class PlatformStartError(RuntimeError):
@@ -96,9 +99,10 @@ async def _run(settings: Settings, demo: bool) -> None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise PlatformStartError(f"cannot create the data dir (--data-dir): {error}") from error
-    _check_ports_free(settings)
-    # Teardown runs in reverse: services, platform.json, broker, then PostgreSQL.
+    # Teardown runs in reverse: services, platform.json, broker, PostgreSQL, the lock.
     with contextlib.ExitStack() as stack:
+        stack.enter_context(_data_dir_lock(settings.data_dir))
+        _check_ports_free(settings)
         database = await _start_database(settings, stack)
         broker = await _start_broker(settings, stack)
         platform = Platform(*database, broker.bootstrap if broker else settings.bootstrap())
@@ -155,6 +159,27 @@ async def _create_topics(settings: Settings, bootstrap: str) -> None:
     except KafkaError as error:
         source = " (DIALOGNET_KAFKA_BOOTSTRAP)" if settings.kafka_bootstrap else ""
         raise PlatformStartError(f"cannot reach Kafka at {bootstrap}{source}: {error}") from error
+
+
+@contextlib.contextmanager
+def _data_dir_lock(data_dir: Path) -> Iterator[None]:
+    """One `up` a data dir: a second one would share, and on exit stop, the first one's
+    PostgreSQL. The lock goes with the process, however it ends."""
+    with (data_dir / LOCK_FILE).open("a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            owner = lock.read().strip() or "?"
+            raise PlatformStartError(
+                f"another `dialognet up` (pid {owner}) is using {data_dir}; "
+                "stop it first, or choose another --data-dir"
+            ) from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"{os.getpid()}\n")
+        lock.flush()
+        yield
 
 
 def _check_ports_free(settings: Settings) -> None:

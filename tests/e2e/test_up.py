@@ -326,10 +326,10 @@ async def test_up_demo_loads_partners_and_forums(start_up: Any) -> None:
     assert _stop(platform) == 0
 
 
-def _up_failing(env_changes: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def _up_failing(env_changes: dict[str, str], data_dir: Path) -> subprocess.CompletedProcess[str]:
     env = {**_platform_env(free_port(), free_port()), **env_changes}
     return subprocess.run(
-        [sys.executable, "-m", "services.cli", "up", "--data-dir", str(tmp_path / "data")],
+        [sys.executable, "-m", "services.cli", "up", "--data-dir", str(data_dir)],
         env=env,
         capture_output=True,
         text=True,
@@ -339,7 +339,7 @@ def _up_failing(env_changes: dict[str, str], tmp_path: Path) -> subprocess.Compl
 
 
 def test_up_refuses_a_bad_setting_by_name(tmp_path: Path) -> None:
-    result = _up_failing({"DIALOGNET_REGISTRATION_PORT": "eighty"}, tmp_path)
+    result = _up_failing({"DIALOGNET_REGISTRATION_PORT": "eighty"}, tmp_path / "data")
     assert result.returncode == 2, result.stderr
     assert "DIALOGNET_REGISTRATION_PORT='eighty'" in result.stderr
     assert "Traceback" not in result.stderr
@@ -348,9 +348,23 @@ def test_up_refuses_a_bad_setting_by_name(tmp_path: Path) -> None:
 
 def test_up_says_when_the_configured_database_is_unreachable(tmp_path: Path) -> None:
     url = f"postgresql://dialognet:hunter2@127.0.0.1:{free_port()}/dialognet"
-    result = _up_failing({"DIALOGNET_DATABASE_URL": url}, tmp_path)
+    result = _up_failing({"DIALOGNET_DATABASE_URL": url}, tmp_path / "data")
     assert result.returncode == 1, result.stderr
     assert "cannot connect to the database" in result.stderr
     assert "DIALOGNET_DATABASE_URL" in result.stderr
     assert "hunter2" not in result.stderr + result.stdout
     assert "Traceback" not in result.stderr
+
+
+async def test_a_second_up_on_the_same_data_dir_is_refused(start_up: Any) -> None:
+    platform: RunningPlatform = start_up()
+
+    second = _up_failing({}, platform.data_dir)  # other ports, same data dir
+
+    assert second.returncode == 1, second.stderr
+    assert f"(pid {platform.process.pid}) is using" in second.stderr
+    async with platform.staff() as staff:  # the first one's database is still there
+        ready = await staff.get("/health/ready")
+        assert ready.status_code == 200, ready.text
+        assert (await staff.get("/v1/organizations")).status_code == 200
+    assert _stop(platform) == 0
