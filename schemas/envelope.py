@@ -1,5 +1,6 @@
 """The envelope every message carries, and the base of all typed events."""
 
+import json
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
@@ -8,6 +9,24 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 # The fields without which a message is not an envelope at all (it goes to the DLQ).
 REQUIRED_ENVELOPE_FIELDS = ("event_id", "type", "version", "occurred_at", "producer", "data")
+
+
+class InvalidEnvelope(ValueError):
+    """Not an envelope at all: not JSON, not an object, or a required field missing."""
+
+
+def decode_envelope(body: bytes) -> dict[str, Any]:
+    """The JSON object of a message, or InvalidEnvelope saying what is wrong with it."""
+    try:
+        raw = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InvalidEnvelope(f"not JSON: {error}") from error
+    if not isinstance(raw, dict):
+        raise InvalidEnvelope("not a JSON object")
+    missing = [name for name in REQUIRED_ENVELOPE_FIELDS if name not in raw]
+    if missing:
+        raise InvalidEnvelope(f"missing envelope fields: {', '.join(missing)}")
+    return raw
 
 
 def utc_now() -> datetime:

@@ -1,14 +1,13 @@
 """`dialognet emit`: validate a message against the contract and publish it (for other systems)."""
 
 import asyncio
-import json
 from pathlib import Path
 
 import typer
 from pydantic import ValidationError
 
 from schemas.catalog import TOPIC_OF_TYPE, UnknownType, parse_event
-from schemas.envelope import Envelope
+from schemas.envelope import Envelope, InvalidEnvelope, decode_envelope
 from schemas.topics import Topic, topic_name
 from services.cli.platform import DataDirOption, settings_for
 from services.runtime import kafka
@@ -52,10 +51,15 @@ def _topic(given: str, prefix: str) -> Topic:
 
 def _validated(file: Path, topic: Topic) -> Envelope:
     try:
-        raw = json.loads(file.read_text(encoding="utf-8"))
+        raw = decode_envelope(file.read_bytes())
+        expected = TOPIC_OF_TYPE.get(str(raw["type"]))
+        if expected is not None and expected is not topic:  # said first: the likelier slip
+            raise typer.BadParameter(
+                f"{raw['type']} belongs on topic {expected.value!r}, not {topic.value!r}"
+            )
         envelope = parse_event(raw)
-    except json.JSONDecodeError as error:
-        raise typer.BadParameter(f"{file} is not JSON: {error}") from error
+    except InvalidEnvelope as error:
+        raise typer.BadParameter(f"{file} is not an envelope: {error}") from error
     except UnknownType as error:
         raise typer.BadParameter(str(error)) from error
     except ValidationError as error:
@@ -63,11 +67,6 @@ def _validated(file: Path, topic: Topic) -> Envelope:
             f"{'.'.join(map(str, item['loc']))}: {item['msg']}" for item in error.errors()
         )
         raise typer.BadParameter(f"{file} does not match the contract: {problems}") from error
-    if TOPIC_OF_TYPE[envelope.type] is not topic:
-        expected = TOPIC_OF_TYPE[envelope.type].value
-        raise typer.BadParameter(
-            f"{envelope.type} belongs on topic {expected!r}, not {topic.value!r}"
-        )
     return envelope
 
 

@@ -6,7 +6,6 @@ is not acknowledged: the message is redelivered after a backoff, keeping per-key
 """
 
 import asyncio
-import json
 import logging
 from typing import Any
 
@@ -17,7 +16,7 @@ from pydantic import ValidationError
 
 from schemas import intake
 from schemas.catalog import TOPIC_OF_TYPE, UnknownType, parse_event
-from schemas.envelope import REQUIRED_ENVELOPE_FIELDS, Envelope, utc_now
+from schemas.envelope import Envelope, InvalidEnvelope, decode_envelope, utc_now
 from schemas.intake import FieldProblem, IntakeRejected, IntakeRejectedData
 from schemas.topics import Topic, dlq_name
 from services.registration import metrics as registration_metrics
@@ -42,24 +41,6 @@ TRANSIENT_ERRORS = (
     asyncpg.DeadlockDetectedError,
     asyncpg.SerializationError,
 )
-
-
-class InvalidEnvelope(ValueError):
-    pass
-
-
-def decode_envelope(body: bytes) -> dict[str, Any]:
-    """The JSON object of a message, or InvalidEnvelope saying what is wrong with it."""
-    try:
-        raw = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InvalidEnvelope(f"not JSON: {error}") from error
-    if not isinstance(raw, dict):
-        raise InvalidEnvelope("not a JSON object")
-    missing = [name for name in REQUIRED_ENVELOPE_FIELDS if name not in raw]
-    if missing:
-        raise InvalidEnvelope(f"missing envelope fields: {', '.join(missing)}")
-    return raw
 
 
 class IntakeConsumer:

@@ -7,9 +7,9 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from faststream.kafka import TestKafkaBroker
 
-from schemas.envelope import REQUIRED_ENVELOPE_FIELDS
+from schemas.envelope import REQUIRED_ENVELOPE_FIELDS, InvalidEnvelope, decode_envelope
 from services.registration.app import build_broker
-from services.registration.intake import IntakeConsumer, InvalidEnvelope, decode_envelope
+from services.registration.intake import IntakeConsumer
 from services.registration.service import RegistrationService
 from services.runtime.settings import Settings
 
