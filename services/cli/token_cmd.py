@@ -1,4 +1,4 @@
-"""`dialognet token create`: a new bearer token; only its hash is stored."""
+"""`dialognet token create|revoke`: bearer tokens; only their hashes are stored."""
 
 from enum import StrEnum
 from pathlib import Path
@@ -32,3 +32,22 @@ def create(
         return await access.create_token(conn, role=role.value, name=name.strip())
 
     typer.echo(with_database(settings, "registration", work))
+
+
+@app.command("revoke")
+def revoke(
+    name: str = typer.Option(..., "--name", help="The name the tokens were created with"),
+    data_dir: Path = DataDirOption,
+) -> None:
+    """Revoke every active token of that name (services refuse it within their token cache time,
+    DIALOGNET_TOKEN_CACHE_SECONDS)."""
+    settings = settings_for(data_dir)
+
+    async def work(conn: asyncpg.Connection) -> int:
+        return await access.revoke_tokens(conn, name=name.strip())
+
+    revoked = with_database(settings, "registration", work)
+    if revoked == 0:
+        typer.echo(f"no active token named {name.strip()!r}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"revoked {revoked} token{'s' if revoked != 1 else ''} named {name.strip()!r}")

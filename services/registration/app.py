@@ -80,7 +80,9 @@ async def running(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     app.state.service = service
     app.state.pool = pool
     app.state.broker = broker
-    app.state.token_roles = TokenRoles(pool, _secret(settings))
+    app.state.token_roles = TokenRoles(
+        pool, _secret(settings), cache_seconds=settings.token_cache_seconds
+    )
     app.state.rate_limiter = RateLimiter(settings.public_rate_limit_per_minute)
     log.info("registration service ready")
     try:

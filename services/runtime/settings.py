@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     kafka_consumer_group_prefix: str = "dialognet-"
 
     admin_token: SecretStr | None = None
+    # How long a service trusts a token's role before asking the database again: the longest
+    # a revoked token still works.
+    token_cache_seconds: float = Field(default=30.0, ge=0)
     registration_host: str = "127.0.0.1"
     registration_port: int = Field(default=8001, ge=1, le=65535)
     # Processes serving the registration HTTP API, each a full replica of the service.

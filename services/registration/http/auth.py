@@ -11,8 +11,6 @@ from services.registration.store import access
 
 STAFF = "staff"
 INTAKE = "intake"
-# A token's role is cached briefly so the hot path does not pay a query per request.
-ROLE_CACHE_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -29,12 +27,17 @@ class Caller:
 
 
 class TokenRoles:
-    """Resolves bearer tokens to roles: the admin token from settings, else the hashed table."""
+    """Resolves bearer tokens to roles: the admin token from settings, else the hashed table.
 
-    def __init__(self, pool: object, admin_token: str | None) -> None:
+    A known token's role is kept for `cache_seconds` so the hot path does not pay a query per
+    request (a revoked token is refused at most that much later). Unknown tokens are not kept:
+    a new token works at once, and made-up tokens cannot fill the memory."""
+
+    def __init__(self, pool: object, admin_token: str | None, cache_seconds: float) -> None:
         self._pool = pool
         self._admin_token = admin_token
-        self._cache: dict[str, tuple[str | None, float]] = {}
+        self._cache_seconds = cache_seconds
+        self._cache: dict[str, tuple[str, float]] = {}
 
     async def role_of(self, token: str) -> str | None:
         if self._admin_token and hmac.compare_digest(token, self._admin_token):
@@ -45,7 +48,10 @@ class TokenRoles:
             return cached[0]
         async with self._pool.acquire() as conn:  # type: ignore[attr-defined]
             role = await access.role_of(conn, token)
-        self._cache[key] = (role, time.monotonic() + ROLE_CACHE_SECONDS)
+        if role is None:
+            self._cache.pop(key, None)
+        else:
+            self._cache[key] = (role, time.monotonic() + self._cache_seconds)
         return role
 
 

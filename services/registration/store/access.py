@@ -21,6 +21,16 @@ async def create_token(conn: Connection, *, role: str, name: str) -> str:
     return token
 
 
+async def revoke_tokens(conn: Connection, *, name: str) -> int:
+    """Revoke every active token of that name; how many there were."""
+    result: str = await conn.execute(
+        "UPDATE registration.access_tokens SET revoked_at = now()"
+        " WHERE name = $1 AND revoked_at IS NULL",
+        name,
+    )
+    return int(result.split()[-1])
+
+
 async def role_of(conn: Connection, token: str) -> str | None:
     role: str | None = await conn.fetchval(
         "SELECT role FROM registration.access_tokens WHERE token_hash = $1 AND revoked_at IS NULL",

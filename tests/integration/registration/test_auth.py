@@ -8,8 +8,9 @@ from uuid import uuid4
 
 import httpx
 
-from services.registration.store.access import create_token
+from services.registration.store.access import create_token, token_hash
 from services.runtime.settings import Settings
+from tests.cli import run_dialognet
 from tests.integration.conftest import RunningService, running_registration
 from tests.integration.registration import bodies
 from tests.integration.registration.steps import (
@@ -173,3 +174,56 @@ async def test_the_public_registration_form_is_rate_limited_per_address(
     assert int(refused.headers["retry-after"]) >= 1
     assert all(response.status_code == httpx.codes.OK for response in reads)
     assert all(response.status_code == httpx.codes.CREATED for response in with_token)
+
+
+async def test_a_token_works_as_soon_as_it_exists(service: RunningService) -> None:
+    """Unknown tokens are not remembered: a refusal does not outlive the token's creation."""
+    token = f"made-up-{uuid4().hex}"
+    before = await service.public.get("/v1/organizations", headers=bearer(token))
+    conn = await service.database()
+    try:
+        await conn.execute(
+            "INSERT INTO registration.access_tokens (token_hash, name, role)"
+            " VALUES ($1, 'late', 'staff')",
+            token_hash(token),
+        )
+    finally:
+        await conn.close()
+    after = await service.public.get("/v1/organizations", headers=bearer(token))
+
+    problem(before, 401)
+    assert ok(after)["items"] is not None
+
+
+async def test_a_revoked_token_is_refused(settings: Settings, tmp_path: Path) -> None:
+    """`dialognet token revoke` ends a token's access once the service's role cache expires."""
+    quick = settings.model_copy(update={"token_cache_seconds": 0.2})
+    async with running_registration(quick) as service:
+        conn = await service.database()
+        try:
+            token = await create_token(conn, role="staff", name="leaving-colleague")
+        finally:
+            await conn.close()
+        first = await service.public.get("/v1/organizations", headers=bearer(token))
+
+        revoked = run_dialognet(quick, tmp_path, "token", "revoke", "--name", "leaving-colleague")
+        again = run_dialognet(quick, tmp_path, "token", "revoke", "--name", "leaving-colleague")
+        refused = await _refused_within(service, token, deadline_seconds=10.0)
+
+    assert ok(first)["items"] is not None
+    assert revoked.returncode == 0, revoked.stderr
+    assert "revoked 1 token" in revoked.stdout
+    assert again.returncode == 1
+    assert "no active token named 'leaving-colleague'" in again.stderr
+    problem(refused, 401)
+
+
+async def _refused_within(
+    service: RunningService, token: str, deadline_seconds: float
+) -> httpx.Response:
+    deadline = asyncio.get_running_loop().time() + deadline_seconds
+    while True:
+        response = await service.public.get("/v1/organizations", headers=bearer(token))
+        if response.status_code != httpx.codes.OK or asyncio.get_running_loop().time() > deadline:
+            return response
+        await asyncio.sleep(0.05)  # polling interval until the cached role expires
