@@ -20,6 +20,7 @@ import pytest
 
 from services.runtime.embedded import free_port, is_alive, metadata_available
 from tests.kafka_helpers import ConsumedMessage, consume_until
+from tests.polling import until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -252,15 +253,13 @@ async def _register_once_back(
 
 
 async def _broker_back(platform: RunningPlatform, replaced: int) -> None:
-    deadline = time.monotonic() + READY_WITHIN
-    while True:
+    async def restarted() -> bool:
         brokers = [p for p in _process_tree(platform.process.pid) if "tansu" in p.name()]
-        if [p for p in brokers if p.pid != replaced] and await metadata_available(
+        return any(p.pid != replaced for p in brokers) and await metadata_available(
             platform.bootstrap
-        ):
-            return
-        assert time.monotonic() < deadline, "no broker again"
-        await asyncio.sleep(0.2)  # polling interval while `up` restarts the broker
+        )
+
+    await until(restarted, READY_WITHIN, "a broker again", interval=0.2)
 
 
 async def test_up_restarts_a_dead_broker_and_publishes_the_outbox_again(start_up: Any) -> None:

@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -26,10 +26,13 @@ from tests.conftest import TEST_ADMIN_TOKEN
 from tests.integration.delivery import event_ids_by_key, first_deliveries, outbox_ids_by_key
 from tests.integration.registration.intake_commands import forum_body, register_command
 from tests.kafka_helpers import read_to_end
+from tests.polling import until
 
 COMMANDS = 600
 FORUMS = 4
 FACT_TOPICS = ("organizations", "forums", "registrations")
+# Fine polling: the states watched here (a backlog, the relay at work) pass quickly.
+CRASH_POLL_SECONDS = 0.005
 
 
 def _environment(settings: Settings, data_dir: Path) -> dict[str, str]:
@@ -69,14 +72,6 @@ def _service_process(env: dict[str, str], log: IO[bytes]) -> Iterator[subprocess
                 process.wait()
 
 
-async def _until(check: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout}s: {what}")
-        await asyncio.sleep(0.005)
-
-
 async def _ready(base_url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
     async def answered() -> bool:
         if process.poll() is not None:
@@ -87,7 +82,7 @@ async def _ready(base_url: str, process: subprocess.Popen[bytes], log_path: Path
         except httpx.TransportError:
             return False
 
-    await _until(answered, 30.0, "service ready")
+    await until(answered, 30.0, "service ready", interval=CRASH_POLL_SECONDS)
 
 
 async def _count(conn: asyncpg.Connection, sql: str) -> int:
@@ -151,7 +146,9 @@ async def test_kill_9_mid_stream_loses_nothing_and_keeps_order(
                 async def backlog() -> bool:
                     return await _count(conn, REGISTERED) >= COMMANDS // 4
 
-                await _until(backlog, 30.0, "a quarter of the commands handled")
+                await until(
+                    backlog, 30.0, "a quarter of the commands handled", interval=CRASH_POLL_SECONDS
+                )
                 published_before = await _count(conn, PUBLISHED)
                 await conn.execute("SELECT pg_advisory_unlock($1)", relay_lock_key("registration"))
 
@@ -159,7 +156,12 @@ async def test_kill_9_mid_stream_loses_nothing_and_keeps_order(
                     return await _count(conn, PUBLISHED) > published_before
 
                 # … then kill the service while the relay works through it.
-                await _until(publishing, 30.0, "the relay publishing the backlog")
+                await until(
+                    publishing,
+                    30.0,
+                    "the relay publishing the backlog",
+                    interval=CRASH_POLL_SECONDS,
+                )
                 first.kill()  # SIGKILL: no shutdown hook runs
                 first.wait()
             unpublished_at_kill = await _count(conn, UNPUBLISHED)
@@ -173,7 +175,12 @@ async def test_kill_9_mid_stream_loses_nothing_and_keeps_order(
                         await _count(conn, UNPUBLISHED) == 0
                     )
 
-                await _until(all_handled_and_published, 60.0, "every command handled, published")
+                await until(
+                    all_handled_and_published,
+                    60.0,
+                    "every command handled, published",
+                    interval=CRASH_POLL_SECONDS,
+                )
         outbox = await conn.fetch(
             "SELECT event_id, topic, message_key, type, envelope->>'correlation_id' AS command"
             " FROM registration.outbox ORDER BY id"

@@ -3,7 +3,7 @@
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,6 +25,7 @@ from tests.integration.conftest import running_registration
 from tests.integration.delivery import event_ids_by_key, first_deliveries, outbox_ids_by_key
 from tests.integration.registration.intake_commands import forum_body, registration_body
 from tests.kafka_helpers import ConsumedMessage, consume_until, read_to_end
+from tests.polling import until
 
 SCHEMA = "relay_test"
 
@@ -103,14 +104,6 @@ async def stop(task: asyncio.Task[None]) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
-
-
-async def until(check: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout}s: {what}")
-        await asyncio.sleep(0.02)
 
 
 def interleaved(keys: list[str], per_key: int) -> list[Envelope]:
