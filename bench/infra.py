@@ -25,8 +25,7 @@ from schemas.topics import DEFAULT_PREFIX
 from services.registration.store import SCHEMA
 from services.runtime.db import database_url_for
 from services.runtime.embedded import (
-    BrokerProcess,
-    EmbeddedPostgres,
+    database_and_broker,
     die_with_parent,
     free_port,
     terminate,
@@ -61,41 +60,29 @@ class Service:
 @contextlib.asynccontextmanager
 async def platform(work_dir: Path) -> AsyncIterator[Platform]:
     """PostgreSQL and Kafka for one run, plus a scratch database dropped afterwards."""
-    admin_url = os.environ.get("DIALOGNET_DATABASE_URL")
-    bootstrap = os.environ.get("DIALOGNET_KAFKA_BOOTSTRAP")
-    postgres = None if admin_url else EmbeddedPostgres(work_dir / "postgres")
-    broker = None if bootstrap else BrokerProcess(free_port(), work_dir / "broker.log")
+    given_bootstrap = os.environ.get("DIALOGNET_KAFKA_BOOTSTRAP")
     database = f"bench_{secrets.token_hex(4)}"
-    created = False
-    try:
-        if postgres is not None:
-            postgres.start()
-            admin_url = postgres.uri
-        if broker is not None:
-            await broker.start()
-            bootstrap = broker.bootstrap
-        assert admin_url is not None
-        assert bootstrap is not None
+    async with database_and_broker(
+        work_dir, os.environ.get("DIALOGNET_DATABASE_URL"), given_bootstrap
+    ) as (admin_url, bootstrap):
         admin = await asyncpg.connect(admin_url)
         try:
             await admin.execute(f'CREATE DATABASE "{database}"')
         finally:
             await admin.close()
-        created = True
-        # A shared broker gets topics of our own, so nobody else's messages are counted.
-        prefix = DEFAULT_PREFIX if broker is not None else f"{database}."
-        yield Platform(database_url_for(admin_url, database), bootstrap, prefix, broker is not None)
-    finally:
-        if created and admin_url is not None:
+        try:
+            # A shared broker gets topics of our own, so nobody else's messages are counted.
+            embedded_broker = given_bootstrap is None
+            prefix = DEFAULT_PREFIX if embedded_broker else f"{database}."
+            yield Platform(
+                database_url_for(admin_url, database), bootstrap, prefix, embedded_broker
+            )
+        finally:
             admin = await asyncpg.connect(admin_url)
             try:
                 await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
             finally:
                 await admin.close()
-        if broker is not None:
-            broker.stop()
-        if postgres is not None:
-            postgres.stop()
 
 
 @contextlib.asynccontextmanager

@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 
 from services.runtime.db import database_url_for
-from services.runtime.embedded import BrokerProcess, EmbeddedPostgres, free_port
+from services.runtime.embedded import database_and_broker, free_port
 from services.runtime.settings import Settings
 
 TEST_ADMIN_TOKEN = "test-admin-token"
@@ -60,23 +60,8 @@ async def _infrastructure(base: Path) -> AsyncIterator[Infra]:
     # Never the machine's own PostgreSQL: only what DIALOGNET_DATABASE_URL names, else embedded.
     database_url = os.environ.get("DIALOGNET_DATABASE_URL")
     bootstrap = os.environ.get("DIALOGNET_KAFKA_BOOTSTRAP")
-    postgres = None if database_url else EmbeddedPostgres(base / "postgres")
-    broker = None if bootstrap else BrokerProcess(free_port(), base / "broker.log")
-    try:
-        if postgres is not None:
-            postgres.start()
-            database_url = postgres.uri
-        if broker is not None:
-            await broker.start()
-            bootstrap = broker.bootstrap
-        assert database_url is not None
-        assert bootstrap is not None
-        yield Infra(database_url, bootstrap, embedded_postgres=postgres is not None)
-    finally:
-        if broker is not None:
-            broker.stop()
-        if postgres is not None:
-            postgres.stop()
+    async with database_and_broker(base, database_url, bootstrap) as (url, kafka):
+        yield Infra(url, kafka, embedded_postgres=database_url is None)
 
 
 @pytest.fixture

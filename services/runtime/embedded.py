@@ -1,6 +1,7 @@
 """Embedded PostgreSQL 18 and the Tansu Kafka broker from pip wheels, for `dialognet up`, tests."""
 
 import asyncio
+import contextlib
 import ctypes
 import logging
 import signal
@@ -8,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -182,3 +184,28 @@ async def metadata_available(bootstrap: str) -> bool:
     finally:
         await admin.close()
     return True
+
+
+@contextlib.asynccontextmanager
+async def database_and_broker(
+    work_dir: Path, database_url: str | None, bootstrap: str | None
+) -> AsyncIterator[tuple[str, str]]:
+    """(database URL, Kafka bootstrap): the given ones, else an embedded PostgreSQL and broker
+    started in `work_dir` and stopped when the block ends (tests and benchmarks)."""
+    postgres = None if database_url else EmbeddedPostgres(work_dir / "postgres")
+    broker = None if bootstrap else BrokerProcess(free_port(), work_dir / "broker.log")
+    try:
+        if postgres is not None:
+            postgres.start()
+            database_url = postgres.uri
+        if broker is not None:
+            await broker.start()
+            bootstrap = broker.bootstrap
+        assert database_url is not None
+        assert bootstrap is not None
+        yield database_url, bootstrap
+    finally:
+        if broker is not None:
+            broker.stop()
+        if postgres is not None:
+            postgres.stop()
