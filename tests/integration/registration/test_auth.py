@@ -207,8 +207,12 @@ async def test_a_revoked_token_is_refused(settings: Settings, tmp_path: Path) ->
             await conn.close()
         first = await service.public.get("/v1/organizations", headers=bearer(token))
 
-        revoked = run_dialognet(quick, tmp_path, "token", "revoke", "--name", "leaving-colleague")
-        again = run_dialognet(quick, tmp_path, "token", "revoke", "--name", "leaving-colleague")
+        revoked = await run_dialognet(
+            quick, tmp_path, "token", "revoke", "--name", "leaving-colleague"
+        )
+        again = await run_dialognet(
+            quick, tmp_path, "token", "revoke", "--name", "leaving-colleague"
+        )
         await until(lambda: _refused(service, token), 10.0, "the revoked token refused")
         refused = await service.public.get("/v1/organizations", headers=bearer(token))
 

@@ -229,14 +229,14 @@ async def test_emit_publishes_a_valid_command_and_refuses_an_invalid_file(
     invalid_file = tmp_path / "broken.json"
     invalid_file.write_text(json.dumps(invalid))
 
-    refused = run_dialognet(
+    refused = await run_dialognet(
         registration.settings, tmp_path, "emit", "--topic", "intake", str(invalid_file)
     )
-    wrong_topic = run_dialognet(
+    wrong_topic = await run_dialognet(
         registration.settings, tmp_path, "emit", "--topic", "intakes", str(valid_file)
     )
     # The full topic name works as well as the short one.
-    emitted = run_dialognet(
+    emitted = await run_dialognet(
         registration.settings, tmp_path, "emit", "--topic", _topic(registration, "intake"),
         str(valid_file),
     )  # fmt: skip

@@ -258,7 +258,7 @@ async def test_replay_command_republishes_only_the_selected_events(
             await conn.close()
         since = datetime.now(BERLIN) - timedelta(minutes=30)
 
-        replayed = run_dialognet(
+        replayed = await run_dialognet(
             settings,
             tmp_path,
             "replay",
