@@ -22,11 +22,12 @@ from schemas.topics import Topic, dlq_name
 from services.registration import metrics as registration_metrics
 from services.registration.domain.errors import DomainError
 from services.registration.domain.trace import Trace
-from services.registration.service import AlreadyProcessedError, InboxEntry, RegistrationService
+from services.registration.service import RegistrationService
 from services.runtime import metrics
 from services.runtime.consumer import Backoff, observe_processed
 from services.runtime.deadletter import send_to_dlq
 from services.runtime.http import validation_errors
+from services.runtime.inbox import AlreadyProcessed, InboxEntry
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ class IntakeConsumer:
             if TOPIC_OF_TYPE[command.type] is not Topic.INTAKE:
                 raise UnknownType(f"{command.type!r} is a fact, not an intake command")
             await self._dispatch(command, entry)
-        except AlreadyProcessedError:
+        except AlreadyProcessed:
             return "duplicate"
         except UnknownType as error:
             return await self._reject(raw, entry, 422, str(error), [])
@@ -154,7 +155,7 @@ class IntakeConsumer:
         registration_metrics.REJECTIONS.labels(_reason_label(status)).inc()
         try:
             await self._service.record_rejection(rejection, entry)
-        except AlreadyProcessedError:
+        except AlreadyProcessed:
             return "duplicate"
         return "rejected"
 

@@ -1,8 +1,8 @@
 """Command handlers: each runs one transaction holding the state change and its outbox rows."""
 
 import hashlib
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from uuid import UUID, uuid4
 
@@ -26,19 +26,10 @@ from services.registration.store import SCHEMA
 from services.registration.store import forums as forum_store
 from services.registration.store import organizations as organization_store
 from services.registration.store import registrations as registration_store
-from services.runtime import inbox, outbox
+from services.runtime import outbox, unit_of_work
 from services.runtime.db import Connection
+from services.runtime.inbox import InboxEntry
 from services.runtime.outbox import Outgoing
-
-
-class AlreadyProcessedError(Exception):
-    """The inbox holds this message id: its effect is committed already."""
-
-
-@dataclass(frozen=True)
-class InboxEntry:
-    consumer: str
-    event_id: str
 
 
 @dataclass(frozen=True)
@@ -55,14 +46,10 @@ class RegistrationService:
         self.pool = pool
         self._cancel_secret = cancel_secret
 
-    @asynccontextmanager
-    async def _unit_of_work(self, entry: InboxEntry | None) -> AsyncIterator[Connection]:
-        async with self.pool.acquire() as conn, conn.transaction():
-            if entry and not await inbox.claim(
-                conn, schema=SCHEMA, consumer=entry.consumer, event_id=entry.event_id
-            ):
-                raise AlreadyProcessedError(entry.event_id)
-            yield conn
+    def _unit_of_work(self, entry: InboxEntry | None) -> AbstractAsyncContextManager[Connection]:
+        if entry is None:
+            return unit_of_work.transaction(self.pool)()
+        return unit_of_work.claiming(self.pool, schema=SCHEMA, entry=entry)()
 
     # --- organisations -------------------------------------------------------------------
 

@@ -1,9 +1,23 @@
 """Idempotent consumption: remember processed message ids in the effect's own transaction."""
 
+from dataclasses import dataclass
+
 from services.runtime.db import Connection
 
 
-async def claim(conn: Connection, *, schema: str, consumer: str, event_id: str) -> bool:
+@dataclass(frozen=True)
+class InboxEntry:
+    """A consumed message, by the consumer that processes it and the message's `event_id`."""
+
+    consumer: str
+    event_id: str
+
+
+class AlreadyProcessed(Exception):
+    """The inbox holds this message id: its effect is committed already, nothing is done again."""
+
+
+async def claim(conn: Connection, *, schema: str, entry: InboxEntry) -> bool:
     """True when this message has not been processed yet; must run inside the effect's transaction.
 
     If the transaction rolls back, so does the claim: the redelivered message is processed again.
@@ -11,7 +25,7 @@ async def claim(conn: Connection, *, schema: str, consumer: str, event_id: str) 
     inserted = await conn.fetchval(
         f"INSERT INTO {schema}.inbox (consumer, event_id) VALUES ($1, $2)"
         " ON CONFLICT DO NOTHING RETURNING true",
-        consumer,
-        event_id,
+        entry.consumer,
+        entry.event_id,
     )
     return bool(inserted)
