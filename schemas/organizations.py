@@ -29,6 +29,9 @@ class OrganizationInterestedData(Payload):
     registration_id: UUID | None = Field(
         default=None, description="Set when declared while registering"
     )
+    note: str | None = Field(
+        default=None, description="What the organisation wrote with it; None once erased"
+    )
 
 
 class PartnerJoinedData(Payload):

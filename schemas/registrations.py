@@ -41,7 +41,9 @@ class RegistrationPromotedData(RegistrationFacts):
 
 class RegistrationCancelledData(RegistrationFacts):
     cancelled_at: datetime
-    cancelled_by: Literal["registrant", "staff", "intake"]
+    cancelled_by: Literal["registrant", "staff", "intake", "forum"] = Field(
+        description="`forum`: the forum was cancelled, which ends its waitlist"
+    )
     previous_status: RegistrationStatus
     reason: str | None = None
 

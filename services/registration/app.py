@@ -21,7 +21,7 @@ from services.registration.http.auth import TokenRoles
 from services.registration.http.fast_path import RegistrationFastPath
 from services.registration.http.problems import domain_error_problem
 from services.registration.intake import CONSUMER, IntakeConsumer
-from services.registration.service import RegistrationService
+from services.registration.services import Services
 from services.registration.store import SCHEMA, access
 from services.runtime import db, http, kafka
 from services.runtime.outbox import relay_for
@@ -71,13 +71,13 @@ async def running(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     await kafka.ensure_topics(settings)
     producer = kafka.new_producer(settings)
     await producer.start()
-    service = RegistrationService(pool, cancel_secret)
+    services = Services.on(pool, cancel_secret)
     relay = relay_for(settings, pool=pool, producer=producer, schema=SCHEMA)
     relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
-    broker = build_broker(settings, IntakeConsumer(service, producer, settings.topic_prefix))
+    broker = build_broker(settings, IntakeConsumer(services, producer, settings.topic_prefix))
     await broker.start()
     app.state.settings = settings
-    app.state.service = service
+    app.state.services = services
     app.state.pool = pool
     app.state.broker = broker
     app.state.token_roles = TokenRoles(

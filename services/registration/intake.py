@@ -20,10 +20,11 @@ from schemas.envelope import Envelope, InvalidEnvelope, decode_envelope, utc_now
 from schemas.intake import FieldProblem, IntakeRejected, IntakeRejectedData
 from schemas.topics import Topic, dlq_name
 from services.registration import metrics as registration_metrics
-from services.registration.domain.errors import DomainError
+from services.registration.domain.errors import DomainError, reason_of_status
 from services.registration.domain.trace import Trace
-from services.registration.service import RegistrationService
-from services.runtime import metrics
+from services.registration.services import Services
+from services.registration.store import SCHEMA, facts
+from services.runtime import metrics, unit_of_work
 from services.runtime.consumer import Backoff, observe_processed
 from services.runtime.deadletter import send_to_dlq
 from services.runtime.http import validation_errors
@@ -45,10 +46,8 @@ TRANSIENT_ERRORS = (
 
 
 class IntakeConsumer:
-    def __init__(
-        self, service: RegistrationService, producer: AIOKafkaProducer, prefix: str
-    ) -> None:
-        self._service = service
+    def __init__(self, services: Services, producer: AIOKafkaProducer, prefix: str) -> None:
+        self._services = services
         self._producer = producer
         self._prefix = prefix
         self._backoff = Backoff()
@@ -97,34 +96,37 @@ class IntakeConsumer:
         return "processed"
 
     async def _dispatch(self, command: Envelope, entry: InboxEntry) -> None:
+        """Run the command through the same service functions as HTTP, in a transaction that
+        also claims the command's inbox entry."""
         trace = Trace(
             correlation_id=str(command.event_id), causation_id=str(command.event_id), now=utc_now()
         )
-        service = self._service
+        unit = unit_of_work.claiming(self._services.pool, schema=SCHEMA, entry=entry)
+        organizations = self._services.organizations
+        forums = self._services.forums
+        registrations = self._services.registrations
         match command:
             case intake.RegisterCommand(data=data):
-                await service.register(data.forum_id, data, trace, entry=entry)
+                await registrations.register(data.forum_id, data, trace, unit=unit)
             case intake.CancelRegistrationCommand(data=data):
                 by = "registrant" if data.cancel_token else "intake"
-                await service.cancel_registration(
-                    data.registration_id, data, trace, by=by, entry=entry
-                )
+                await registrations.cancel(data.registration_id, data, trace, by=by, unit=unit)
             case intake.DeclareInterestCommand(data=data):
-                await service.declare_interest(data.organization_id, trace, entry)
+                await organizations.declare_interest(data.organization_id, data, trace, unit)
             case intake.RegisterOrganizationCommand(data=data):
-                await service.create_organization(data, trace, entry)
+                await organizations.create(data, trace, unit)
             case intake.JoinPartnershipCommand(data=data):
-                await service.join(data.organization_id, data, trace, entry)
+                await organizations.join(data.organization_id, data, trace, unit)
             case intake.LeavePartnershipCommand(data=data):
-                await service.leave(data.organization_id, data, trace, entry)
+                await organizations.leave(data.organization_id, data, trace, unit)
             case intake.ScheduleForumCommand(data=data):
-                await service.schedule_forum(data, trace, entry)
+                await forums.schedule(data, trace, unit)
             case intake.UpdateForumCommand(data=data):
-                await service.update_forum(data.forum_id, data, trace, entry)
+                await forums.update(data.forum_id, data, trace, unit)
             case intake.CancelForumCommand(data=data):
-                await service.cancel_forum(data.forum_id, data, trace, entry)
+                await forums.cancel(data.forum_id, data, trace, unit)
             case intake.MarkForumHeldCommand(data=data):
-                await service.mark_forum_held(data.forum_id, data, trace, entry)
+                await forums.mark_held(data.forum_id, data, trace, unit)
             case _:
                 raise UnknownType(f"no handler for {command.type!r}")
 
@@ -152,9 +154,12 @@ class IntakeConsumer:
                 rejected_at=utc_now(),
             ),
         )
-        registration_metrics.REJECTIONS.labels(_reason_label(status)).inc()
+        registration_metrics.REJECTIONS.labels(reason_of_status(status)).inc()
+        # The answer to a command that broke a rule is a fact too, recorded once like any other.
+        unit = unit_of_work.claiming(self._services.pool, schema=SCHEMA, entry=entry)
         try:
-            await self._service.record_rejection(rejection, entry)
+            async with unit() as conn:
+                await facts.append(conn, Topic.INTAKE_REJECTED, [rejection])
         except AlreadyProcessed:
             return "duplicate"
         return "rejected"
@@ -174,9 +179,3 @@ class IntakeConsumer:
         await message.ack()
         metrics.CONSUMED.labels(CONSUMER, "dead_lettered").inc()
         log.warning("intake: dead-lettered offset %s of %s: %s", record.offset, record.topic, error)
-
-
-def _reason_label(status: int) -> str:
-    return {403: "forbidden", 404: "not_found", 409: "conflict", 422: "invalid"}.get(
-        status, "other"
-    )

@@ -7,6 +7,7 @@ REGISTRATIONS = Counter(
 )
 REJECTIONS = Counter(
     "dialognet_registration_rejections_total",
-    "Commands refused (HTTP or intake), by reason",
+    "Commands refused (HTTP or intake), by reason: not_found, unauthenticated, forbidden,"
+    " conflict, invalid (a rule on a field)",
     ["reason"],
 )

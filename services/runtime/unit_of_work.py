@@ -29,6 +29,11 @@ def transaction(pool: asyncpg.Pool) -> UnitOfWork:
     return begin
 
 
+def given_or_transaction(unit: UnitOfWork | None, pool: asyncpg.Pool) -> UnitOfWork:
+    """The caller's unit of work (a consumer's, claiming its message), else a plain one."""
+    return unit or transaction(pool)
+
+
 def claiming(pool: asyncpg.Pool, *, schema: str, entry: InboxEntry) -> UnitOfWork:
     """A transaction that first claims `entry` in the inbox of `schema`; raises
     `inbox.AlreadyProcessed` before the command runs when the message was processed before."""

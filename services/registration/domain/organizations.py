@@ -34,6 +34,7 @@ class Organization:
     status: OrganizationStatus
     contact: Contact | None
     interested_at: datetime | None = None
+    interest_note: str | None = None
     agreement_signed_on: date | None = None
     joined_at: datetime | None = None
     left_at: datetime | None = None
@@ -71,14 +72,20 @@ def create(draft: OrganizationDraft, trace: Trace) -> tuple[Organization, Organi
 
 
 def declare_interest(
-    organization: Organization, trace: Trace, *, registration_id: UUID | None = None
+    organization: Organization,
+    trace: Trace,
+    *,
+    registration_id: UUID | None = None,
+    note: str | None = None,
 ) -> tuple[Organization, OrganizationInterested]:
     if organization.status is not Status.PROSPECT:
         raise Conflict(
             f"only a prospect can declare interest; this organisation is {organization.status}",
             field="status",
         )
-    changed = replace(organization, status=Status.INTERESTED, interested_at=trace.now)
+    changed = replace(
+        organization, status=Status.INTERESTED, interested_at=trace.now, interest_note=note
+    )
     event = OrganizationInterested(
         **trace.envelope_fields(organization.id),
         data=OrganizationInterestedData(
@@ -88,6 +95,7 @@ def declare_interest(
             interested_at=trace.now,
             contact=organization.contact,
             registration_id=registration_id,
+            note=note,
         ),
     )
     return changed, event

@@ -162,6 +162,15 @@ def promoted(registration: Registration, forum: Forum, trace: Trace) -> Registra
     )
 
 
+def check_cancellable(forum: Forum) -> None:
+    """A registration of a held or cancelled forum is history: it stays as it was."""
+    if forum.status is not ForumStatus.SCHEDULED:
+        raise Conflict(
+            f"the forum is {forum.status}: its registrations can no longer be cancelled",
+            field="registration_id",
+        )
+
+
 def cancelled(
     registration: Registration, forum: Forum, by: str, reason: str | None, trace: Trace
 ) -> RegistrationCancelled:

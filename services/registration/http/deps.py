@@ -1,4 +1,4 @@
-"""Request-scoped helpers the routes share: the service, the trace, the public rate limit."""
+"""Request-scoped helpers the routes share: the services, the trace, the public rate limit."""
 
 import math
 from typing import Annotated
@@ -9,7 +9,7 @@ from starlette.datastructures import State
 from schemas.envelope import utc_now
 from services.registration.domain.trace import Trace
 from services.registration.http.auth import Caller, CallerDep
-from services.registration.service import RegistrationService
+from services.registration.services import Services
 from services.runtime.ratelimit import RateLimiter
 
 CORRELATION_HEADER = "x-correlation-id"
@@ -20,9 +20,9 @@ MAX_CORRELATION_LENGTH = 100
 # the thread pool, a thread hop per dependency per request (py-spy: ~13% of the hot path).
 
 
-async def service(request: Request) -> RegistrationService:
-    registration_service: RegistrationService = request.app.state.service
-    return registration_service
+async def services(request: Request) -> Services:
+    built: Services = request.app.state.services
+    return built
 
 
 async def trace(request: Request) -> Trace:
@@ -63,6 +63,6 @@ async def public_rate_limit(request: Request, who: CallerDep) -> Caller:
     return enforce_rate_limit(request.app.state, who, address)
 
 
-ServiceDep = Annotated[RegistrationService, Depends(service)]
+ServicesDep = Annotated[Services, Depends(services)]
 TraceDep = Annotated[Trace, Depends(trace)]
 PublicCallerDep = Annotated[Caller, Depends(public_rate_limit)]

@@ -10,7 +10,7 @@ from schemas import commands
 from schemas.envelope import utc_now
 from schemas.vocabulary import Audience, ForumStatus
 from services.registration.http.auth import CallerDep, StaffDep, unauthorized
-from services.registration.http.deps import ServiceDep, TraceDep
+from services.registration.http.deps import ServicesDep, TraceDep
 from services.registration.http.paging import DEFAULT_PAGE_SIZE, Cursor, Limit, bad_cursor
 from services.registration.http.views import ForumPage, ForumView, decode_cursor, encode_cursor
 from services.registration.store import forums as forum_store
@@ -20,14 +20,14 @@ router = APIRouter(prefix="/v1/forums", tags=["forums"])
 
 @router.post("", status_code=201, response_model=ForumView)
 async def schedule_forum(
-    body: commands.ScheduleForum, service: ServiceDep, trace: TraceDep, _: StaffDep
+    body: commands.ScheduleForum, services: ServicesDep, trace: TraceDep, _: StaffDep
 ) -> ForumView:
-    return ForumView.of(await service.schedule_forum(body, trace), trace.now)
+    return ForumView.of(await services.forums.schedule(body, trace), trace.now)
 
 
 @router.get("", response_model=ForumPage)
 async def list_forums(
-    service: ServiceDep,
+    services: ServicesDep,
     who: CallerDep,
     status: ForumStatus | None = None,
     audience: Audience | None = None,
@@ -44,7 +44,7 @@ async def list_forums(
             after = (datetime.fromisoformat(starts_at), UUID(forum_id))
         except ValueError as error:
             raise bad_cursor() from error
-    async with service.pool.acquire() as conn:
+    async with services.pool.acquire() as conn:
         found = await forum_store.list_page(
             conn,
             audience=audience.value if audience else None,
@@ -61,8 +61,8 @@ async def list_forums(
 
 
 @router.get("/{forum_id}", response_model=ForumView)
-async def read_forum(forum_id: UUID, service: ServiceDep, who: CallerDep) -> ForumView:
-    forum = await service.forum(forum_id)
+async def read_forum(forum_id: UUID, services: ServicesDep, who: CallerDep) -> ForumView:
+    forum = await services.forums.get(forum_id)
     if forum.audience is not Audience.OPEN and not who.is_authenticated:
         raise unauthorized("partners-only forums need a token")
     return ForumView.of(forum, utc_now())
@@ -70,25 +70,29 @@ async def read_forum(forum_id: UUID, service: ServiceDep, who: CallerDep) -> For
 
 @router.patch("/{forum_id}", response_model=ForumView)
 async def update_forum(
-    forum_id: UUID, body: commands.UpdateForum, service: ServiceDep, trace: TraceDep, _: StaffDep
+    forum_id: UUID, body: commands.UpdateForum, services: ServicesDep, trace: TraceDep, _: StaffDep
 ) -> ForumView:
-    return ForumView.of(await service.update_forum(forum_id, body, trace), trace.now)
+    return ForumView.of(await services.forums.update(forum_id, body, trace), trace.now)
 
 
 @router.post("/{forum_id}/cancel", response_model=ForumView)
 async def cancel_forum(
     forum_id: UUID,
-    service: ServiceDep,
+    services: ServicesDep,
     trace: TraceDep,
     _: StaffDep,
     body: Annotated[commands.CancelForum | None, Body()] = None,
 ) -> ForumView:
     command = body or commands.CancelForum()
-    return ForumView.of(await service.cancel_forum(forum_id, command, trace), trace.now)
+    return ForumView.of(await services.forums.cancel(forum_id, command, trace), trace.now)
 
 
 @router.post("/{forum_id}/held", response_model=ForumView)
 async def mark_forum_held(
-    forum_id: UUID, body: commands.MarkForumHeld, service: ServiceDep, trace: TraceDep, _: StaffDep
+    forum_id: UUID,
+    body: commands.MarkForumHeld,
+    services: ServicesDep,
+    trace: TraceDep,
+    _: StaffDep,
 ) -> ForumView:
-    return ForumView.of(await service.mark_forum_held(forum_id, body, trace), trace.now)
+    return ForumView.of(await services.forums.mark_held(forum_id, body, trace), trace.now)

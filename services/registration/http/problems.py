@@ -11,7 +11,7 @@ from services.runtime import http
 
 
 def domain_error_problem(error: DomainError) -> JSONResponse:
-    metrics.REJECTIONS.labels(type(error).__name__.lower()).inc()
+    metrics.REJECTIONS.labels(error.reason).inc()
     errors = [{"field": error.field, "message": error.message}] if error.field else []
     response = http.problem(error.status, HTTPStatus(error.status).phrase, error.message, errors)
     if isinstance(error, AuthenticationRequired):

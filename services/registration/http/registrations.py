@@ -9,7 +9,7 @@ from starlette.datastructures import State
 from schemas import commands
 from services.registration.domain.trace import Trace
 from services.registration.http.auth import Caller, CallerDep, StaffDep, unauthorized
-from services.registration.http.deps import PublicCallerDep, ServiceDep, TraceDep
+from services.registration.http.deps import PublicCallerDep, ServicesDep, TraceDep
 from services.registration.http.paging import DEFAULT_PAGE_SIZE, Cursor, Limit, bad_cursor
 from services.registration.http.views import (
     AdmittedView,
@@ -18,7 +18,7 @@ from services.registration.http.views import (
     decode_cursor,
     encode_cursor,
 )
-from services.registration.service import RegistrationService
+from services.registration.services import Services
 from services.registration.store import registrations as registration_store
 
 router = APIRouter(tags=["registrations"])
@@ -55,8 +55,8 @@ async def admit_registration(
     trace: Trace,
     idempotency_key: str | None,
 ) -> Response:
-    service: RegistrationService = state.service
-    admitted = await service.register(
+    services: Services = state.services
+    admitted = await services.registrations.register(
         forum_id,
         body,
         trace,
@@ -83,7 +83,7 @@ async def admit_registration(
 @router.get("/v1/forums/{forum_id}/registrations", response_model=RegistrationPage)
 async def list_registrations(
     forum_id: UUID,
-    service: ServiceDep,
+    services: ServicesDep,
     _: StaffDep,
     limit: Limit = DEFAULT_PAGE_SIZE,
     cursor: Cursor = None,
@@ -94,8 +94,8 @@ async def list_registrations(
             after = int(decode_cursor(cursor)[0])
         except (ValueError, IndexError) as error:
             raise bad_cursor() from error
-    await service.forum(forum_id)  # 404 for an unknown forum, not an empty page
-    async with service.pool.acquire() as conn:
+    await services.forums.get(forum_id)  # 404 for an unknown forum, not an empty page
+    async with services.pool.acquire() as conn:
         found = await registration_store.list_page(
             conn, forum_id, after_arrival=after, limit=limit + 1
         )
@@ -109,7 +109,7 @@ async def list_registrations(
 @router.post("/v1/registrations/{registration_id}/cancel", response_model=RegistrationView)
 async def cancel_registration(
     registration_id: UUID,
-    service: ServiceDep,
+    services: ServicesDep,
     trace: TraceDep,
     who: CallerDep,
     body: Annotated[commands.CancelRegistration | None, Body()] = None,
@@ -129,5 +129,5 @@ async def cancel_registration(
         by = "registrant"
     else:
         raise unauthorized("give the cancel_token from the confirmation, or a staff token")
-    cancelled = await service.cancel_registration(registration_id, command, trace, by=by)
+    cancelled = await services.registrations.cancel(registration_id, command, trace, by=by)
     return RegistrationView.of(cancelled)

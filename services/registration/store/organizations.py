@@ -20,12 +20,23 @@ COLUMN_NAMES = (
     "contact_phone",
     "contact_language",
     "interested_at",
+    "interest_note",
     "agreement_signed_on",
     "joined_at",
     "left_at",
     "erased_at",
 )
 COLUMNS = ", ".join(COLUMN_NAMES)
+# Fields of an event's `data` that hold personal data of an organisation's contacts, or a
+# secret of theirs: removed from the outbox (the event log) on erasure.
+PERSONAL_EVENT_FIELDS = (
+    "contact",
+    "accessibility_needs",
+    "interpreter_needs",
+    "reason",
+    "note",
+    "cancel_token",
+)
 
 
 def contact_from(row: asyncpg.Record, prefix: str = "contact_") -> Contact | None:
@@ -54,6 +65,7 @@ def from_row(row: asyncpg.Record, prefix: str = "") -> Organization:
         status=OrganizationStatus(row[f"{prefix}status"]),
         contact=contact_from(row, f"{prefix}contact_"),
         interested_at=row[f"{prefix}interested_at"],
+        interest_note=row[f"{prefix}interest_note"],
         agreement_signed_on=row[f"{prefix}agreement_signed_on"],
         joined_at=row[f"{prefix}joined_at"],
         left_at=row[f"{prefix}left_at"],
@@ -96,13 +108,15 @@ async def get(
 async def save_lifecycle(conn: Connection, organization: Organization) -> None:
     await conn.execute(
         "UPDATE registration.organizations SET status = $2, interested_at = $3,"
-        " agreement_signed_on = $4, joined_at = $5, left_at = $6, updated_at = now() WHERE id = $1",
+        " agreement_signed_on = $4, joined_at = $5, left_at = $6, interest_note = $7,"
+        " updated_at = now() WHERE id = $1",
         organization.id,
         organization.status.value,
         organization.interested_at,
         organization.agreement_signed_on,
         organization.joined_at,
         organization.left_at,
+        organization.interest_note,
     )
 
 
@@ -111,7 +125,8 @@ async def list_page(
 ) -> list[Organization]:
     rows = await conn.fetch(
         f"SELECT {COLUMNS} FROM registration.organizations"
-        " WHERE ($1::text IS NULL OR status = $1)"
+        # Erased organisations are gone for the API; their anonymous rows stay for counts.
+        " WHERE erased_at IS NULL AND ($1::text IS NULL OR status = $1)"
         " AND ($2::text IS NULL OR (name, id) > ($2, $3::uuid))"
         " ORDER BY name, id LIMIT $4",
         status,
@@ -126,7 +141,8 @@ async def erase_personal_data(conn: Connection, organization_id: UUID) -> list[U
     """Remove the contacts' personal data everywhere in this schema; returns the registrations."""
     await conn.execute(
         "UPDATE registration.organizations SET contact_name = NULL, contact_email = NULL,"
-        " contact_phone = NULL, erased_at = now(), updated_at = now() WHERE id = $1",
+        " contact_phone = NULL, interest_note = NULL, erased_at = now(), updated_at = now()"
+        " WHERE id = $1",
         organization_id,
     )
     rows = await conn.fetch(
@@ -135,12 +151,13 @@ async def erase_personal_data(conn: Connection, organization_id: UUID) -> list[U
         " erased_at = now() WHERE organization_id = $1 RETURNING id",
         organization_id,
     )
-    # The outbox is the event log: past events of this organisation lose their personal data too.
+    # The outbox is the event log: past events of this organisation lose their personal data
+    # too, free texts (cancel and leave reasons, the interest note) and cancel tokens included.
     await conn.execute(
-        "UPDATE registration.outbox SET envelope = envelope"
-        " #- '{data,contact}' #- '{data,accessibility_needs}' #- '{data,interpreter_needs}'"
-        " WHERE subject_id = $1",
+        "UPDATE registration.outbox SET envelope = jsonb_set(envelope, '{data}',"
+        " (envelope->'data') - $2::text[]) WHERE subject_id = $1",
         organization_id,
+        list(PERSONAL_EVENT_FIELDS),
     )
     await conn.execute(
         "DELETE FROM registration.idempotency_keys WHERE registration_id = ANY($1::uuid[])",

@@ -41,6 +41,9 @@ FROM = "registration.registrations r JOIN registration.organizations o ON o.id =
 #   (first in, first out); the counters are re-read after the lock, so no seat is sold twice.
 # - then the registration, its `registration.made` outbox row (status and position filled in
 #   here) and the Idempotency-Key record, all or nothing with the rest.
+# - a forum cancelled, held or closed between the statement's snapshot and the row lock leaves
+#   `seat` empty after `organization_seats` was written: the guard raises, so the statement
+#   writes nothing (one statement, one implicit transaction) and the caller answers 409.
 ADMIT = """
 WITH open_forum AS (
     SELECT id FROM registration.forums
@@ -93,10 +96,14 @@ idempotency AS (
     FROM seat, registration WHERE $17::text IS NOT NULL
 )
 SELECT EXISTS (SELECT 1 FROM open_forum) AS forum_open,
-       EXISTS (SELECT 1 FROM organization_seats) AS within_cap,
        (SELECT status FROM seat) AS status,
-       (SELECT waitlist_position FROM seat) AS waitlist_position
+       (SELECT waitlist_position FROM seat) AS waitlist_position,
+       -- Open in the snapshot and within the cap, but closed under the row lock: undo it all.
+       CASE WHEN EXISTS (SELECT 1 FROM organization_seats) AND NOT EXISTS (SELECT 1 FROM seat)
+            THEN registration.closed_while_admitting() END AS closed_while_admitting
 """
+# SQLSTATE of closed_while_admitting() (migration 002).
+CLOSED_WHILE_ADMITTING = "DN001"
 
 
 async def forum_and_organization(
@@ -118,10 +125,15 @@ async def forum_and_organization(
 
 @dataclass(frozen=True)
 class Admission:
+    """`status` None: refused — the forum is not open (`forum_open` false) or the organisation's
+    seats would pass the per-organisation cap."""
+
     forum_open: bool
-    within_cap: bool
     status: RegistrationStatus | None
     waitlist_position: int | None
+
+
+CLOSED = Admission(forum_open=False, status=None, waitlist_position=None)
 
 
 async def admit(
@@ -134,34 +146,39 @@ async def admit(
     request: Register,
     event: RegistrationMade,
     now: datetime,
-    idempotency: tuple[str, str] | None,
+    idempotency_key: str | None,
+    request_hash: str | None,
 ) -> Admission:
     contact = request.contact
-    row = await conn.fetchrow(
-        ADMIT,
-        forum_id,
-        organization_id,
-        now,
-        request.attendees,
-        seats_per_organization,
-        registration_id,
-        contact.name,
-        str(contact.email),
-        contact.phone,
-        contact.language,
-        request.wants_to_present,
-        request.interested_in_partnership,
-        request.accessibility_needs,
-        request.interpreter_needs,
-        event.event_id,
-        event.model_dump_json(),
-        idempotency[0] if idempotency else None,
-        idempotency[1] if idempotency else None,
-    )
-    assert row is not None
+    try:
+        row = await conn.fetchrow(
+            ADMIT,
+            forum_id,
+            organization_id,
+            now,
+            request.attendees,
+            seats_per_organization,
+            registration_id,
+            contact.name,
+            str(contact.email),
+            contact.phone,
+            contact.language,
+            request.wants_to_present,
+            request.interested_in_partnership,
+            request.accessibility_needs,
+            request.interpreter_needs,
+            event.event_id,
+            event.model_dump_json(),
+            idempotency_key,
+            request_hash,
+        )
+    except asyncpg.PostgresError as error:
+        if error.sqlstate == CLOSED_WHILE_ADMITTING:
+            return CLOSED
+        raise
+    assert row is not None  # the statement's final SELECT always yields one row
     return Admission(
         forum_open=row["forum_open"],
-        within_cap=row["within_cap"],
         status=RegistrationStatus(row["status"]) if row["status"] else None,
         waitlist_position=row["waitlist_position"],
     )

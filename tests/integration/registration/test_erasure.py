@@ -1,7 +1,7 @@
 """Erasure: after DELETE no row of the registration schema holds the contacts' personal data."""
 
 import secrets
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from tests.integration.conftest import RunningService
 from tests.integration.registration import bodies
@@ -82,7 +82,8 @@ async def test_erasure_removes_every_trace_of_the_contacts(service: RunningServi
     elsewhere = await registered(
         service, other_forum["id"], organization_id=organization["id"], email=person["email"]
     )
-    ok(await service.staff.post(f"/v1/registrations/{confirmed['id']}/cancel"))  # promotes
+    cancel = {"reason": f"Termin verschoben, Grüße {marker}"}  # free text: personal data
+    ok(await service.staff.post(f"/v1/registrations/{confirmed['id']}/cancel", json=cancel))
     personal = [
         person["email"],
         person["name"],
@@ -90,6 +91,8 @@ async def test_erasure_removes_every_trace_of_the_contacts(service: RunningServi
         confirmed["contact"]["email"],
         second_name,
         marker,
+        waiting["cancel_token"],
+        confirmed["cancel_token"],
     ]
     assert await rows_holding(service, person["email"])  # it was there before
 
@@ -98,9 +101,21 @@ async def test_erasure_removes_every_trace_of_the_contacts(service: RunningServi
     assert erased.status_code == 204, erased.text
     for text in personal:
         assert await rows_holding(service, text) == {}, text
-    state = ok(await service.staff.get(f"/v1/organizations/{organization['id']}"))
-    assert state["contact"] is None
-    assert state["erased"] is True
+    # Gone for the API; the anonymous record stays, so counts and past registrations keep it.
+    problem(await service.staff.get(f"/v1/organizations/{organization['id']}"), 404)
+    listed = ok(await service.staff.get("/v1/organizations", params={"limit": 1000}))
+    assert organization["id"] not in {item["id"] for item in listed["items"]}
+    conn = await service.database()
+    try:
+        kept = await conn.fetchrow(
+            "SELECT name, contact_email, erased_at FROM registration.organizations WHERE id = $1",
+            UUID(organization["id"]),
+        )
+    finally:
+        await conn.close()
+    assert kept["name"] == organization["name"]
+    assert kept["contact_email"] is None
+    assert kept["erased_at"] is not None
     chain = await facts_on_key(
         service, "organizations", organization["id"], of_type("organization.erased")
     )
@@ -111,14 +126,14 @@ async def test_erasure_removes_every_trace_of_the_contacts(service: RunningServi
         assert person["email"] not in str(message.value)
 
 
-async def test_erasing_twice_is_a_conflict(service: RunningService) -> None:
+async def test_an_erased_organisation_is_gone_for_every_step(service: RunningService) -> None:
     organization = ok(
         await service.staff.post("/v1/organizations", json=bodies.organization()), 201
     )
     path = f"/v1/organizations/{organization['id']}"
     assert (await service.staff.delete(path)).status_code == 204
 
-    again = await service.staff.delete(path)
-
-    problem(again, 409)
+    problem(await service.staff.delete(path), 404)
+    for step, body in (("interest", None), ("join", {"agreement_signed_on": "2024-06-04"})):
+        problem(await service.staff.post(f"{path}/{step}", json=body), 404)
     problem(await service.staff.delete(f"/v1/organizations/{uuid4()}"), 404)

@@ -1,4 +1,5 @@
-"""`/metrics`: registrations by status and HTTP requests by route template, never by id."""
+"""`/metrics`: registrations by status, refusals by reason, HTTP requests by route template,
+never by id."""
 
 import re
 
@@ -6,7 +7,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration.conftest import RunningService
 from tests.integration.registration import bodies
+from tests.integration.registration.intake_commands import register_command
 from tests.integration.registration.steps import new_forum, ok, registered
+from tests.kafka_helpers import produce
+from tests.polling import until
 
 UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 REGISTRATIONS = "dialognet_registration_registrations_total"
@@ -54,3 +58,35 @@ async def test_registrations_and_requests_are_counted(service: RunningService) -
     assert read >= 1
     assert forum["id"] not in after
     assert not UUID_PATTERN.search(after), UUID_PATTERN.search(after)
+
+
+REJECTIONS = "dialognet_registration_rejections_total"
+
+
+async def test_refusals_over_http_and_intake_share_one_vocabulary(service: RunningService) -> None:
+    before = await scrape(service)
+    missing = "7f1c7a52-1d1b-4a47-9a8e-6a3c1e0c9a11"
+    assert (await service.staff.get(f"/v1/forums/{missing}")).status_code == 404
+    await produce(
+        service.settings.bootstrap(),
+        f"{service.settings.topic_prefix}intake",
+        register_command(missing, "nobody@example.org"),
+        key="vocabulary",
+    )
+
+    async def both_counted() -> bool:
+        after = await scrape(service)
+        return (
+            value(after, REJECTIONS, reason="not_found")
+            - value(before, REJECTIONS, reason="not_found")
+            == 2
+        )
+
+    await until(both_counted, 15.0, "an HTTP and an intake not_found counted alike")
+    labels = {
+        sample.labels["reason"]
+        for family in text_string_to_metric_families(await scrape(service))
+        for sample in family.samples
+        if sample.name == REJECTIONS
+    }
+    assert labels <= {"not_found", "unauthenticated", "forbidden", "conflict", "invalid"}, labels

@@ -10,7 +10,7 @@ from faststream.kafka import TestKafkaBroker
 from schemas.envelope import REQUIRED_ENVELOPE_FIELDS, InvalidEnvelope, decode_envelope
 from services.registration.app import build_broker
 from services.registration.intake import IntakeConsumer
-from services.registration.service import RegistrationService
+from services.registration.services import Services
 from services.runtime.settings import Settings
 
 ENVELOPE = {
@@ -80,7 +80,7 @@ class UntouchableService:
 async def test_a_non_json_message_is_dead_lettered_with_its_reason() -> None:
     settings = Settings(kafka_bootstrap="localhost:9092", topic_prefix="unit.")
     producer = RecordingProducer()
-    service = cast(RegistrationService, UntouchableService())
+    service = cast(Services, UntouchableService())
     consumer = IntakeConsumer(service, cast(AIOKafkaProducer, producer), "unit.")
     broker = build_broker(settings, consumer)
 
@@ -106,10 +106,19 @@ class CrashingService:
         return crash
 
 
+class CrashingServices:
+    """Every command service crashes; the pool is never reached before the command runs."""
+
+    pool = None
+
+    def __getattr__(self, name: str) -> Any:
+        return CrashingService()
+
+
 async def test_a_message_that_crashes_the_handler_is_dead_lettered_not_skipped() -> None:
     settings = Settings(kafka_bootstrap="localhost:9092", topic_prefix="unit.")
     producer = RecordingProducer()
-    service = cast(RegistrationService, CrashingService())
+    service = cast(Services, CrashingServices())
     consumer = IntakeConsumer(service, cast(AIOKafkaProducer, producer), "unit.")
     broker = build_broker(settings, consumer)
     command = {
