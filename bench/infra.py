@@ -25,9 +25,9 @@ from schemas.topics import DEFAULT_PREFIX
 from services.registration.store import SCHEMA
 from services.runtime.db import database_url_for
 from services.runtime.embedded import (
-    database_and_broker,
     die_with_parent,
     free_port,
+    infrastructure,
     terminate,
 )
 from services.runtime.outbox import pending_count
@@ -62,9 +62,10 @@ async def platform(work_dir: Path) -> AsyncIterator[Platform]:
     """PostgreSQL and Kafka for one run, plus a scratch database dropped afterwards."""
     given_bootstrap = os.environ.get("DIALOGNET_KAFKA_BOOTSTRAP")
     database = f"bench_{secrets.token_hex(4)}"
-    async with database_and_broker(
+    async with infrastructure(
         work_dir, os.environ.get("DIALOGNET_DATABASE_URL"), given_bootstrap
-    ) as (admin_url, bootstrap):
+    ) as started:
+        admin_url, bootstrap = started.database_url, started.kafka_bootstrap
         admin = await asyncpg.connect(admin_url)
         try:
             await admin.execute(f'CREATE DATABASE "{database}"')

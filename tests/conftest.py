@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 
 from services.runtime.db import database_url_for
-from services.runtime.embedded import database_and_broker, free_port
+from services.runtime.embedded import free_port, infrastructure
 from services.runtime.settings import Settings
 
 TEST_ADMIN_TOKEN = "test-admin-token"
@@ -60,8 +60,10 @@ async def _infrastructure(base: Path) -> AsyncIterator[Infra]:
     # Never the machine's own PostgreSQL: only what DIALOGNET_DATABASE_URL names, else embedded.
     database_url = os.environ.get("DIALOGNET_DATABASE_URL")
     bootstrap = os.environ.get("DIALOGNET_KAFKA_BOOTSTRAP")
-    async with database_and_broker(base, database_url, bootstrap) as (url, kafka):
-        yield Infra(url, kafka, embedded_postgres=database_url is None)
+    async with infrastructure(base, database_url, bootstrap) as started:
+        yield Infra(
+            started.database_url, started.kafka_bootstrap, embedded_postgres=database_url is None
+        )
 
 
 @pytest.fixture

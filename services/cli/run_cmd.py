@@ -1,15 +1,11 @@
 """`dialognet run SERVICE`: one service in the foreground, as in a container."""
 
 import logging
-from enum import StrEnum
 
 import typer
 
+from services.cli.service_catalog import ServiceName, serve_function
 from services.runtime.settings import PlatformNotFound, load_settings
-
-
-class ServiceName(StrEnum):
-    REGISTRATION = "registration"
 
 
 def run(service: ServiceName = typer.Argument(..., help="Which service to run")) -> None:
@@ -23,6 +19,4 @@ def run(service: ServiceName = typer.Argument(..., help="Which service to run"))
         settings.service_database_url(service.value)
     except PlatformNotFound as error:
         raise typer.BadParameter(str(error)) from error
-    from services.registration.app import serve
-
-    serve(settings)
+    serve_function(service)(settings)

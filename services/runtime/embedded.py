@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -186,26 +187,42 @@ async def metadata_available(bootstrap: str) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class Infrastructure:
+    """Where PostgreSQL and Kafka can be reached, and the embedded broker if we started one."""
+
+    database_url: str
+    database_location: str  # for people: the data directory, or the configured URL
+    kafka_bootstrap: str
+    broker: BrokerProcess | None
+
+
 @contextlib.asynccontextmanager
-async def database_and_broker(
-    work_dir: Path, database_url: str | None, bootstrap: str | None
-) -> AsyncIterator[tuple[str, str]]:
-    """(database URL, Kafka bootstrap): the given ones, else an embedded PostgreSQL and broker
-    started in `work_dir` and stopped when the block ends (tests and benchmarks)."""
-    postgres = None if database_url else EmbeddedPostgres(work_dir / "postgres")
-    broker = None if bootstrap else BrokerProcess(free_port(), work_dir / "broker.log")
-    try:
-        if postgres is not None:
+async def infrastructure(
+    work_dir: Path,
+    database_url: str | None,
+    bootstrap: str | None,
+    *,
+    broker_port: int | None = None,
+    broker_log: Path | None = None,
+) -> AsyncIterator[Infrastructure]:
+    """The given database and broker, else an embedded PostgreSQL (data in `work_dir/postgres`)
+    and broker started here and stopped when the block ends — for `dialognet up`, the tests and
+    the benchmarks alike."""
+    async with contextlib.AsyncExitStack() as stack:
+        location = "the configured database"
+        if database_url is None:
+            postgres = EmbeddedPostgres(work_dir / "postgres")
             postgres.start()
+            stack.callback(postgres.stop)
             database_url = postgres.uri
-        if broker is not None:
+            location = f"{postgres.pgdata} (PostgreSQL 18, {postgres.uri})"
+        broker = None
+        if bootstrap is None:
+            broker = BrokerProcess(
+                broker_port or free_port(), broker_log or work_dir / "broker.log"
+            )
             await broker.start()
+            stack.callback(broker.stop)
             bootstrap = broker.bootstrap
-        assert database_url is not None
-        assert bootstrap is not None
-        yield database_url, bootstrap
-    finally:
-        if broker is not None:
-            broker.stop()
-        if postgres is not None:
-            postgres.stop()
+        yield Infrastructure(database_url, location, bootstrap, broker)

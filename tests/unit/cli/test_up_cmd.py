@@ -1,11 +1,13 @@
-"""The staff token `dialognet up` generates: private file, reused on later starts."""
+"""The staff token `dialognet up` generates (private file, reused on later starts), and the
+catalog of services it starts."""
 
 import stat
 from pathlib import Path
 
 from pydantic import SecretStr
 
-from services.cli.up_cmd import SERVICES, admin_token, service_url
+from services.cli.service_catalog import PLATFORM_SERVICES, SERVE, ServiceName
+from services.runtime.data_dir import admin_token
 from services.runtime.settings import ADMIN_TOKEN_FILE, Settings
 
 
@@ -26,5 +28,11 @@ def test_configured_token_wins_and_is_not_stored(tmp_path: Path) -> None:
 
 def test_every_service_has_a_url_from_its_port_setting(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, registration_port=18001)
-    assert service_url(settings, "registration") == "http://127.0.0.1:18001"
-    assert all(service_url(settings, name).startswith("http://127.0.0.1:") for name in SERVICES)
+    [registration] = [s for s in PLATFORM_SERVICES if s.name == "registration"]
+    assert registration.url(settings) == "http://127.0.0.1:18001"
+    assert all(s.url(settings).startswith("http://127.0.0.1:") for s in PLATFORM_SERVICES)
+
+
+def test_every_service_up_starts_can_be_run_alone() -> None:
+    names = {service.name for service in PLATFORM_SERVICES}
+    assert names == set(SERVE) == {name.value for name in ServiceName}
