@@ -1,9 +1,10 @@
 """The raw ceiling: what straight asyncpg does per registration on the same PostgreSQL.
 
 Per registration, one transaction: lock the forum row (`SELECT … FOR UPDATE`), insert a
-registration row, insert an outbox row. Scratch tables in their own schema, shaped like the
-service's (same columns, the same unique e-mail index and outbox indexes), dropped afterwards;
-the service's own tables are never touched.
+registration row, insert an outbox row. With several forums, registration n goes to forum
+n mod count, as the load generator sends them: one hot row lock, or locks spread. Scratch
+tables in their own schema, shaped like the service's (same columns, the same unique e-mail
+index and outbox indexes), dropped afterwards; the service's own tables are never touched.
 """
 
 import asyncio
@@ -127,9 +128,9 @@ async def _register(
 class Ceiling:
     """Scratch tables with one open forum, and a pool over them."""
 
-    def __init__(self, pool: asyncpg.Pool, forum_id: uuid.UUID) -> None:
+    def __init__(self, pool: asyncpg.Pool, forum_ids: list[uuid.UUID]) -> None:
         self._pool = pool
-        self._forum_id = forum_id
+        self._forum_ids = forum_ids
         self._organization_id = uuid.uuid4()
 
     async def measure(self, numbers: range, *, concurrency: int) -> CeilingResult:
@@ -138,7 +139,8 @@ class Ceiling:
 
         async def worker() -> None:
             for number in pending:  # shared by the workers: each number is used once
-                await _register(self._pool, self._forum_id, self._organization_id, number)
+                forum_id = self._forum_ids[number % len(self._forum_ids)]
+                await _register(self._pool, forum_id, self._organization_id, number)
 
         begun = time.monotonic()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -146,20 +148,20 @@ class Ceiling:
 
 
 @contextlib.asynccontextmanager
-async def scratch(database_url: str, *, pool_size: int) -> AsyncIterator[Ceiling]:
-    """The ceiling's tables for the block, dropped afterwards."""
+async def scratch(database_url: str, *, pool_size: int, forums: int = 1) -> AsyncIterator[Ceiling]:
+    """The ceiling's tables with `forums` open forums for the block, dropped afterwards."""
     admin = await asyncpg.connect(database_url)
     try:
         await admin.execute(CREATE)
-        forum_id = uuid.uuid4()
-        await admin.execute(
+        forum_ids = [uuid.uuid4() for _ in range(forums)]
+        await admin.executemany(
             f"INSERT INTO {SCHEMA}.forums VALUES ($1, 100000000, 0, 'scheduled', now() + '1y')",
-            forum_id,
+            [(forum_id,) for forum_id in forum_ids],
         )
         pool = await asyncpg.create_pool(database_url, min_size=pool_size, max_size=pool_size)
         assert pool is not None
         try:
-            yield Ceiling(pool, forum_id)
+            yield Ceiling(pool, forum_ids)
         finally:
             await pool.close()
     finally:

@@ -88,9 +88,10 @@ async def platform(work_dir: Path) -> AsyncIterator[Platform]:
 
 @contextlib.asynccontextmanager
 async def registration_service(
-    infra: Platform, work_dir: Path, extra_env: dict[str, str]
+    infra: Platform, work_dir: Path, extra_env: dict[str, str], code: Path | None = None
 ) -> AsyncIterator[Service]:
-    """The service as its own process; SIGTERM (then SIGKILL) when the block ends."""
+    """The service as its own process; SIGTERM (then SIGKILL) when the block ends. `code`: run
+    the service from another checkout (A/B of two versions with the same benchmark)."""
     port = free_port()
     token = secrets.token_urlsafe(24)  # this run's throwaway staff token
     env = {
@@ -103,6 +104,7 @@ async def registration_service(
         "DIALOGNET_REGISTRATION_PORT": str(port),
         "DIALOGNET_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "DIALOGNET_LOG_LEVEL": "WARNING",
+        **({"PYTHONPATH": str(code.resolve())} if code else {}),
         **extra_env,
     }
     log_path = work_dir / "registration.log"
@@ -138,26 +140,29 @@ async def _wait_ready(service: Service, process: "subprocess.Popen[bytes]", log:
             await asyncio.sleep(0.2)
 
 
-async def forum_and_organization(service: Service) -> tuple[str, str]:
-    """An open forum with room for every request, and a partner organisation (staff token)."""
+async def forums_and_organization(service: Service, forums: int) -> tuple[tuple[str, ...], str]:
+    """`forums` open forums with room for every request, and an organisation (staff token)."""
     starts = datetime.now(UTC) + timedelta(days=60)
     headers = {"Authorization": f"Bearer {service.admin_token}"}
     async with httpx.AsyncClient(base_url=service.base_url, headers=headers) as staff:
-        forum = await staff.post(
-            "/v1/forums",
-            json={
-                "format": "conference",
-                "title": "Benchmark conference",
-                "topics": ["load"],
-                "venue": "Rathaus",
-                "starts_at": starts.isoformat(),
-                "ends_at": (starts + timedelta(hours=6)).isoformat(),
-                "registration_deadline": (starts - timedelta(days=1)).isoformat(),
-                "capacity": FORUM_CAPACITY,
-                "audience": "open",
-            },
-        )
-        _created(forum)
+        forum_ids = []
+        for number in range(forums):
+            forum = await staff.post(
+                "/v1/forums",
+                json={
+                    "format": "conference",
+                    "title": f"Benchmark conference {number + 1}",
+                    "topics": ["load"],
+                    "venue": "Rathaus",
+                    "starts_at": starts.isoformat(),
+                    "ends_at": (starts + timedelta(hours=6)).isoformat(),
+                    "registration_deadline": (starts - timedelta(days=1)).isoformat(),
+                    "capacity": FORUM_CAPACITY,
+                    "audience": "open",
+                },
+            )
+            _created(forum)
+            forum_ids.append(forum.json()["id"])
         organization = await staff.post(
             "/v1/organizations",
             json={
@@ -167,7 +172,7 @@ async def forum_and_organization(service: Service) -> tuple[str, str]:
             },
         )
         _created(organization)
-    return forum.json()["id"], organization.json()["id"]
+    return tuple(forum_ids), organization.json()["id"]
 
 
 def _created(response: httpx.Response) -> None:

@@ -31,7 +31,7 @@ class Target:
 
     host: str
     port: int
-    forum_id: str
+    forum_ids: tuple[str, ...]  # request n registers for forum n mod len: spread or one hot row
     organization_id: str
     token: str
     email_prefix: str
@@ -76,7 +76,8 @@ def registration_request(target: Target, number: int) -> bytes:
         separators=(",", ":"),
     ).encode()
     head = (
-        f"POST /v1/forums/{target.forum_id}/registrations HTTP/1.1\r\n"
+        f"POST /v1/forums/{target.forum_ids[number % len(target.forum_ids)]}/registrations"
+        " HTTP/1.1\r\n"
         f"Host: {target.host}:{target.port}\r\n"
         f"Authorization: Bearer {target.token}\r\n"
         "Content-Type: application/json\r\n"
