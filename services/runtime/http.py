@@ -8,13 +8,51 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.runtime import metrics
 
 PROBLEM_JSON = "application/problem+json"
+PROBLEM_DESCRIPTIONS = {
+    401: "No token, or an unknown or revoked one (`WWW-Authenticate: Bearer`)",
+    403: "The token's role, or the rule, does not allow this party",
+    404: "No such resource",
+    405: "The path does not serve this method (`Allow` names those it does)",
+    409: "The resource's state does not allow it now",
+    413: "The body is larger than the limit",
+    422: "Invalid fields or a rule on a field; `errors` names each",
+    429: "Too many requests from this address (`Retry-After` says when to try again)",
+}
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(description="The field, dotted (`contact.email`), or `body`")
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every refusal of every service is answered."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldProblem] = []
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` of a route or router: each status as a problem+json body (see
+    `document_problems`, which files them under their media type)."""
+    return {
+        status: {"model": Problem, "description": PROBLEM_DESCRIPTIONS[status]}
+        for status in statuses
+    }
+
 
 Check = Callable[[], Awaitable[None]]
 
@@ -74,12 +112,49 @@ async def _on_validation_error(request: Request, error: Exception) -> Response:
 
 async def _on_http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
-    return http_error_problem(error)
+    response = http_error_problem(error)
+    if error.status_code == 405:
+        # Starlette names the methods of the first route matching the path only; a path served
+        # by several routes (GET list, POST create) allows all of theirs.
+        response.headers["Allow"] = ", ".join(allowed_methods(request))
+    return response
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app serves at the request's path."""
+    methods: set[str] = set()
+    probe = {**request.scope, "method": "OPTIONS"}  # a method no route serves: path match only
+    for context in iter_route_contexts(request.app.router.routes):
+        match, _ = context.route.matches(probe)
+        if match is not Match.NONE:
+            methods.update(context.methods or ())
+    return sorted(methods - {"HEAD"})
 
 
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    document_problems(app)
+
+
+def document_problems(app: FastAPI) -> None:
+    """FastAPI files a response model under the route's media type (application/json); the
+    refusals are sent as application/problem+json, so the document says so."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = generate()
+            for operations in document.get("paths", {}).values():
+                for operation in operations.values():
+                    for status, response in operation.get("responses", {}).items():
+                        content = response.get("content", {})
+                        if status.startswith("4") and "application/json" in content:
+                            content[PROBLEM_JSON] = content.pop("application/json")
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 class RequestMetrics:
@@ -124,7 +199,12 @@ def install_health_and_metrics(app: FastAPI, checks: dict[str, Check]) -> None:
     async def live() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/health/ready", tags=["operations"], summary="Database and broker are reachable")
+    @app.get(
+        "/health/ready",
+        tags=["operations"],
+        summary="Every dependency and background part works",
+        responses={503: {"description": "A check failed; `checks` says which and why"}},
+    )
     async def ready() -> Response:
         results = {name: await _run_check(check) for name, check in checks.items()}
         healthy = all(result == "ok" for result in results.values())

@@ -1,10 +1,12 @@
-"""The registration endpoint's hot path, answered before FastAPI's generic request machinery.
+"""`POST /v1/forums/{forum_id}/registrations`, answered ahead of FastAPI's request machinery.
 
-`POST /v1/forums/{forum_id}/registrations` is the one endpoint under load (the public form and
-other systems). FastAPI's routing, dependency solving and its middleware layers cost about a
-third of that endpoint's CPU (bench/README.md). This ASGI middleware answers it with the same
-parts the FastAPI route uses — `resolve_caller`, `enforce_rate_limit`, the `Register` model,
-`admit_registration` and the same problem bodies — and hands every other request on unchanged.
+The one endpoint under load (the public form and other systems). FastAPI's routing, dependency
+solving and its middleware layers cost about a third of that endpoint's CPU (bench/README.md),
+so this ASGI middleware serves every POST to that path — whatever spelling of the forum id, a
+valid one or not — with the parts the other routes use (`resolve_caller`,
+`enforce_rate_limit`, the `Register` model, `admit_registration`, the problem bodies). The route
+in http/registrations.py only describes the operation in the OpenAPI document; it is never
+reached. Every other request goes on to FastAPI unchanged.
 """
 
 import logging
@@ -12,7 +14,7 @@ import re
 from typing import Any
 from uuid import UUID
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from starlette.datastructures import Headers, State
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
@@ -28,15 +30,22 @@ from services.registration.http.deps import (
     trace_from,
 )
 from services.registration.http.problems import domain_error_problem
-from services.registration.http.registrations import admit_registration
+from services.registration.http.registrations import ROUTE_TEMPLATE, admit_registration
 from services.runtime import http
 
 log = logging.getLogger(__name__)
 
-ROUTE_TEMPLATE = "/v1/forums/{forum_id}/registrations"
-_PATH = re.compile(r"^/v1/forums/([0-9a-fA-F-]{36})/registrations$")
+# What Starlette's `{forum_id}` matches: one path segment, any characters but `/`.
+_PATH = re.compile(r"^/v1/forums/([^/]+)/registrations$")
 MAX_BODY_BYTES = 64 * 1024
 MAX_IDEMPOTENCY_KEY = 200
+# The forum id parsed exactly as FastAPI parses a `UUID` path parameter (hyphens or not,
+# braces, `urn:uuid:`, any case), with the same error messages.
+_FORUM_ID = TypeAdapter(UUID)
+
+
+class BodyTooLarge(Exception):
+    """More than MAX_BODY_BYTES arrived; nothing more is read."""
 
 
 class _Route:
@@ -48,18 +57,18 @@ class _Route:
 class RegistrationFastPath:
     def __init__(self, app: ASGIApp, state: State) -> None:
         self.app = app
-        self.state = state  # the FastAPI app's state: service, settings, token roles, limiter
+        self.state = state  # the FastAPI app's state: services, settings, token roles, limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        forum_id = _registration_target(scope)
-        if forum_id is None:
+        forum_segment = registration_target(scope)
+        if forum_segment is None:
             await self.app(scope, receive, send)
             return
         scope["route"] = _Route()
-        response = await self._answer(scope, receive, forum_id)
+        response = await self._answer(scope, receive, forum_segment)
         await response(scope, receive, send)
 
-    async def _answer(self, scope: Scope, receive: Receive, forum_id: UUID) -> Response:
+    async def _answer(self, scope: Scope, receive: Receive, forum_segment: str) -> Response:
         state = self.state
         headers = Headers(scope=scope)
         try:
@@ -69,10 +78,10 @@ class RegistrationFastPath:
             enforce_rate_limit(
                 state, who, client_address(state, peer, headers.get("x-forwarded-for"))
             )
-            try:
-                request = Register.model_validate_json(body)
-            except ValidationError as error:  # only the body's: anything later is our bug
-                return http.validation_problem(_as_body_errors(error))
+            parsed = _parse(forum_segment, body)
+            if isinstance(parsed, list):
+                return http.validation_problem(parsed)
+            forum_id, request = parsed
             return await admit_registration(
                 state,
                 forum_id,
@@ -83,6 +92,11 @@ class RegistrationFastPath:
             )
         except DomainError as error:
             return domain_error_problem(error)
+        except BodyTooLarge:
+            detail = f"the body is larger than {MAX_BODY_BYTES} bytes"
+            return http.problem(
+                413, "Content Too Large", detail, [{"field": "body", "message": detail}]
+            )
         except HTTPException as error:
             return http.http_error_problem(error)
         except Exception:  # outside FastAPI's error middleware: answer 500 like it would
@@ -90,17 +104,30 @@ class RegistrationFastPath:
             return http.problem(500, "Internal Server Error", "the registration failed; try again")
 
 
-def _registration_target(scope: Scope) -> UUID | None:
-    """The forum id when this is a registration POST the fast path answers, else None."""
+def registration_target(scope: Scope) -> str | None:
+    """The forum id segment (as written) when this is a registration POST, else None."""
     if scope["type"] != "http" or scope["method"] != "POST":
         return None
     match = _PATH.match(scope["path"])
-    if match is None:
-        return None
+    return match.group(1) if match else None
+
+
+def _parse(forum_segment: str, body: bytes) -> tuple[UUID, Register] | list[dict[str, Any]]:
+    """The forum id and the body, or every problem with either — located as FastAPI locates
+    them (`path`/`body` first), so field names come out as on every other route."""
+    errors: list[dict[str, Any]] = []
+    forum_id = request = None
     try:
-        return UUID(match.group(1))
-    except ValueError:
-        return None  # FastAPI answers it with its 422 naming forum_id
+        forum_id = _FORUM_ID.validate_python(forum_segment)
+    except ValidationError as error:
+        errors += [{**item, "loc": ("path", "forum_id")} for item in error.errors()]
+    try:
+        request = Register.model_validate_json(body)
+    except ValidationError as error:
+        errors += [{**item, "loc": ("body", *item["loc"])} for item in error.errors()]
+    if forum_id is None or request is None:
+        return errors
+    return forum_id, request
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -113,7 +140,7 @@ async def _read_body(receive: Receive) -> bytes:
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > MAX_BODY_BYTES:
-            raise HTTPException(413, f"the body is larger than {MAX_BODY_BYTES} bytes")
+            raise BodyTooLarge
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
@@ -124,8 +151,3 @@ def _idempotency_key(headers: Headers) -> str | None:
     if key is not None and len(key) > MAX_IDEMPOTENCY_KEY:
         raise RuleViolation(f"at most {MAX_IDEMPOTENCY_KEY} characters", field="Idempotency-Key")
     return key
-
-
-def _as_body_errors(error: ValidationError) -> list[dict[str, Any]]:
-    """Locations as FastAPI reports them (`body` first), so field names come out the same."""
-    return [{**item, "loc": ("body", *item["loc"])} for item in error.errors()]

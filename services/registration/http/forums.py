@@ -12,13 +12,17 @@ from schemas.vocabulary import Audience, ForumStatus
 from services.registration.http.auth import CallerDep, StaffDep, unauthorized
 from services.registration.http.deps import ServicesDep, TraceDep
 from services.registration.http.paging import DEFAULT_PAGE_SIZE, Cursor, Limit, bad_cursor
+from services.registration.http.problems import REFUSALS
 from services.registration.http.views import ForumPage, ForumView, decode_cursor, encode_cursor
 from services.registration.store import forums as forum_store
+from services.runtime.http import problem_responses
 
-router = APIRouter(prefix="/v1/forums", tags=["forums"])
+router = APIRouter(prefix="/v1/forums", tags=["forums"], responses=REFUSALS)
+# Staff steps on one forum: the wrong role, an unknown forum, a forum past that step.
+STAFF_STEP = problem_responses(403, 404, 409)
 
 
-@router.post("", status_code=201, response_model=ForumView)
+@router.post("", status_code=201, response_model=ForumView, responses=problem_responses(403))
 async def schedule_forum(
     body: commands.ScheduleForum, services: ServicesDep, trace: TraceDep, _: StaffDep
 ) -> ForumView:
@@ -60,7 +64,7 @@ async def list_forums(
     )
 
 
-@router.get("/{forum_id}", response_model=ForumView)
+@router.get("/{forum_id}", response_model=ForumView, responses=problem_responses(404))
 async def read_forum(forum_id: UUID, services: ServicesDep, who: CallerDep) -> ForumView:
     forum = await services.forums.get(forum_id)
     if forum.audience is not Audience.OPEN and not who.is_authenticated:
@@ -68,14 +72,14 @@ async def read_forum(forum_id: UUID, services: ServicesDep, who: CallerDep) -> F
     return ForumView.of(forum, utc_now())
 
 
-@router.patch("/{forum_id}", response_model=ForumView)
+@router.patch("/{forum_id}", response_model=ForumView, responses=STAFF_STEP)
 async def update_forum(
     forum_id: UUID, body: commands.UpdateForum, services: ServicesDep, trace: TraceDep, _: StaffDep
 ) -> ForumView:
     return ForumView.of(await services.forums.update(forum_id, body, trace), trace.now)
 
 
-@router.post("/{forum_id}/cancel", response_model=ForumView)
+@router.post("/{forum_id}/cancel", response_model=ForumView, responses=STAFF_STEP)
 async def cancel_forum(
     forum_id: UUID,
     services: ServicesDep,
@@ -87,7 +91,7 @@ async def cancel_forum(
     return ForumView.of(await services.forums.cancel(forum_id, command, trace), trace.now)
 
 
-@router.post("/{forum_id}/held", response_model=ForumView)
+@router.post("/{forum_id}/held", response_model=ForumView, responses=STAFF_STEP)
 async def mark_forum_held(
     forum_id: UUID,
     body: commands.MarkForumHeld,

@@ -10,6 +10,7 @@ from schemas.vocabulary import OrganizationStatus
 from services.registration.http.auth import StaffDep
 from services.registration.http.deps import ServicesDep, TraceDep
 from services.registration.http.paging import DEFAULT_PAGE_SIZE, Cursor, Limit, bad_cursor
+from services.registration.http.problems import REFUSALS
 from services.registration.http.views import (
     OrganizationPage,
     OrganizationView,
@@ -17,8 +18,15 @@ from services.registration.http.views import (
     encode_cursor,
 )
 from services.registration.store import organizations as organization_store
+from services.runtime.http import problem_responses
 
-router = APIRouter(prefix="/v1/organizations", tags=["organizations"])
+# Staff only: every operation may also answer 403 (a token of another role).
+router = APIRouter(
+    prefix="/v1/organizations",
+    tags=["organizations"],
+    responses={**REFUSALS, **problem_responses(403)},
+)
+LIFECYCLE_STEP = problem_responses(404, 409)
 
 
 @router.post("", status_code=201, response_model=OrganizationView)
@@ -54,14 +62,16 @@ async def list_organizations(
     return OrganizationPage(items=items, next=following)
 
 
-@router.get("/{organization_id}", response_model=OrganizationView)
+@router.get("/{organization_id}", response_model=OrganizationView, responses=problem_responses(404))
 async def read_organization(
     organization_id: UUID, services: ServicesDep, _: StaffDep
 ) -> OrganizationView:
     return OrganizationView.of(await services.organizations.get(organization_id))
 
 
-@router.post("/{organization_id}/interest", response_model=OrganizationView)
+@router.post(
+    "/{organization_id}/interest", response_model=OrganizationView, responses=LIFECYCLE_STEP
+)
 async def declare_interest(
     organization_id: UUID,
     services: ServicesDep,
@@ -75,7 +85,7 @@ async def declare_interest(
     )
 
 
-@router.post("/{organization_id}/join", response_model=OrganizationView)
+@router.post("/{organization_id}/join", response_model=OrganizationView, responses=LIFECYCLE_STEP)
 async def join(
     organization_id: UUID,
     body: commands.JoinPartnership,
@@ -86,7 +96,7 @@ async def join(
     return OrganizationView.of(await services.organizations.join(organization_id, body, trace))
 
 
-@router.post("/{organization_id}/leave", response_model=OrganizationView)
+@router.post("/{organization_id}/leave", response_model=OrganizationView, responses=LIFECYCLE_STEP)
 async def leave(
     organization_id: UUID,
     services: ServicesDep,
@@ -98,7 +108,7 @@ async def leave(
     return OrganizationView.of(await services.organizations.leave(organization_id, command, trace))
 
 
-@router.delete("/{organization_id}", status_code=204)
+@router.delete("/{organization_id}", status_code=204, responses=problem_responses(404))
 async def erase_organization(
     organization_id: UUID, services: ServicesDep, trace: TraceDep, _: StaffDep
 ) -> Response:

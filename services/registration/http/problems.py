@@ -9,6 +9,10 @@ from services.registration.domain.errors import AuthenticationRequired, DomainEr
 from services.registration.http.auth import BEARER_CHALLENGE
 from services.runtime import http
 
+# What any operation of the API may answer: a bad token, a body over the limit, invalid fields,
+# the rate limit (anonymous callers, and callers sending unknown tokens).
+REFUSALS = http.problem_responses(401, 413, 422, 429)
+
 
 def domain_error_problem(error: DomainError) -> JSONResponse:
     metrics.REJECTIONS.labels(error.reason).inc()

@@ -3,7 +3,7 @@
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Header, Query, Request, Response
+from fastapi import APIRouter, Body, Header, Query, Response
 from starlette.datastructures import State
 
 from schemas import commands
@@ -11,6 +11,7 @@ from services.registration.domain.trace import Trace
 from services.registration.http.auth import Caller, CallerDep, StaffDep, unauthorized
 from services.registration.http.deps import PublicCallerDep, ServicesDep, TraceDep
 from services.registration.http.paging import DEFAULT_PAGE_SIZE, Cursor, Limit, bad_cursor
+from services.registration.http.problems import REFUSALS
 from services.registration.http.views import (
     AdmittedView,
     RegistrationPage,
@@ -20,8 +21,10 @@ from services.registration.http.views import (
 )
 from services.registration.services import Services
 from services.registration.store import registrations as registration_store
+from services.runtime.http import problem_responses
 
-router = APIRouter(tags=["registrations"])
+router = APIRouter(tags=["registrations"], responses=REFUSALS)
+ROUTE_TEMPLATE = "/v1/forums/{forum_id}/registrations"
 
 IdempotencyKey = Annotated[
     str | None,
@@ -29,22 +32,29 @@ IdempotencyKey = Annotated[
 ]
 
 
-@router.post("/v1/forums/{forum_id}/registrations", status_code=201, response_model=AdmittedView)
+# The operation as the OpenAPI document describes it. `fast_path.RegistrationFastPath` answers
+# every POST to this path before routing, whatever spelling of the forum id, so this endpoint is
+# never reached: one implementation. It stays mounted so that other methods get 405 with
+# `Allow: GET, POST`.
+@router.post(
+    "/v1/forums/{forum_id}/registrations",
+    status_code=201,
+    response_model=AdmittedView,
+    # 403: a partners-only forum for another organisation; 409: closed, or the e-mail is
+    # registered already; 401 also for an anonymous caller on a partners-only forum.
+    responses=problem_responses(403, 404, 409),
+    summary="Register for a forum",
+    description="Public for open forums (rate-limited per address); staff and intake tokens "
+    "register for every forum. The response is the only place besides the registrant's e-mail "
+    "where the cancel token appears.",
+)
 async def register(
     forum_id: UUID,
     body: commands.Register,
-    request: Request,
-    trace: TraceDep,
     who: PublicCallerDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    """Register for a forum. Public for open forums (rate-limited); the response is the only
-    place besides the registrant's e-mail where the cancel token appears.
-
-    Under load this endpoint is answered by `fast_path.RegistrationFastPath` with the same
-    `admit_registration`; this route is its documented contract and serves it without the fast
-    path."""
-    return await admit_registration(request.app.state, forum_id, body, who, trace, idempotency_key)
+    raise RuntimeError(f"{ROUTE_TEMPLATE} is answered by RegistrationFastPath, not routed")
 
 
 async def admit_registration(
@@ -80,7 +90,11 @@ async def admit_registration(
     )
 
 
-@router.get("/v1/forums/{forum_id}/registrations", response_model=RegistrationPage)
+@router.get(
+    "/v1/forums/{forum_id}/registrations",
+    response_model=RegistrationPage,
+    responses=problem_responses(403, 404),
+)
 async def list_registrations(
     forum_id: UUID,
     services: ServicesDep,
@@ -106,7 +120,11 @@ async def list_registrations(
     )
 
 
-@router.post("/v1/registrations/{registration_id}/cancel", response_model=RegistrationView)
+@router.post(
+    "/v1/registrations/{registration_id}/cancel",
+    response_model=RegistrationView,
+    responses=problem_responses(403, 404, 409),
+)
 async def cancel_registration(
     registration_id: UUID,
     services: ServicesDep,
