@@ -151,6 +151,23 @@ async def test_rule_breaking_commands_are_rejected_with_reason(
     assert registrations == 0  # a rejected command changes nothing
 
 
+async def test_a_line_break_in_a_single_line_field_is_rejected(
+    registration: RunningService,
+) -> None:
+    # CR/LF in a venue would start a new header in the invitation e-mail and break its .ics.
+    schedule = command(
+        "schedule_forum", {**forum_body(), "venue": "Rathaus\r\nBcc: alle@example.org"}
+    )
+
+    await _publish(registration, schedule, "bounds")
+
+    rejected = await _rejection(registration, schedule)
+    assert rejected["status"] == 422
+    [venue] = [error for error in rejected["errors"] if error["field"] == "data.venue"]
+    assert venue["message"].startswith("must not contain control characters or line breaks")
+    assert await _fetchval(registration, "SELECT count(*) FROM registration.forums") == 0
+
+
 async def test_invalid_envelopes_are_dead_lettered_and_consumption_goes_on(
     registration: RunningService,
 ) -> None:

@@ -1,0 +1,175 @@
+"""Hostile input, as the issue probed it from outside: every probe answers a 4xx problem body
+naming the field, and writes nothing (no forum, organisation, registration or outbox row)."""
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+from uuid import uuid4
+
+import httpx
+
+from tests.integration.conftest import RunningService
+from tests.integration.registration import bodies
+from tests.integration.registration.steps import (
+    new_forum,
+    new_organization,
+    problem,
+    register,
+    registered,
+)
+
+TABLES = ("forums", "organizations", "registrations", "outbox")
+NO_CONTROL_CHARACTERS = "must not contain control characters or line breaks"
+
+
+async def _row_counts(service: RunningService) -> dict[str, int]:
+    conn = await service.database()
+    try:
+        return {
+            table: await conn.fetchval(f"SELECT count(*) FROM registration.{table}")
+            for table in TABLES
+        }
+    finally:
+        await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def _writes_nothing(service: RunningService) -> AsyncIterator[None]:
+    """The block's requests leave every table of the service as it was."""
+    before = await _row_counts(service)
+    yield
+    assert await _row_counts(service) == before
+
+
+def _message(response: httpx.Response, status: int, field: str) -> str:
+    """The message the problem body gives for `field` (which it must name)."""
+    body = problem(response, status, field=field)
+    return next(str(error["message"]) for error in body["errors"] if error["field"] == field)
+
+
+async def test_integers_beyond_their_range_are_refused(service: RunningService) -> None:
+    forum = await new_forum(service)
+    async with _writes_nothing(service):
+        seats = await service.staff.post(
+            "/v1/forums", json=bodies.forum(seats_per_organization=2066772235050)
+        )
+        capacity = await service.staff.post("/v1/forums", json=bodies.forum(capacity=100_001))
+        patched_seats = await service.staff.patch(
+            f"/v1/forums/{forum['id']}", json={"seats_per_organization": 2066772235050}
+        )
+        attendance = await service.staff.post(
+            f"/v1/forums/{forum['id']}/held", json={"attendance": 1_000_001}
+        )
+        attendees = await register(service, forum["id"], bodies.registration(attendees=1001))
+        limit = await service.staff.get("/v1/forums?limit=1001")
+
+    assert "100000" in _message(seats, 422, "seats_per_organization")
+    problem(capacity, 422, field="capacity")
+    assert "100000" in _message(patched_seats, 422, "seats_per_organization")
+    assert "1000000" in _message(attendance, 422, "attendance")
+    problem(attendees, 422, field="attendees")
+    problem(limit, 422, field="limit")
+
+
+async def test_dates_out_of_range_are_refused(service: RunningService) -> None:
+    forum = await new_forum(service)
+    organization = await new_organization(service)
+    year_one = "0001-01-01T00:00:00"
+    async with _writes_nothing(service):
+        # Without offset it is Berlin time: converting it to UTC overflowed and dropped the
+        # connection.
+        scheduled = await service.staff.post("/v1/forums", json=bodies.forum(starts_at=year_one))
+        with_offset = await service.staff.post(
+            "/v1/forums", json=bodies.forum(ends_at="9999-12-31T23:59:59-14:00")
+        )
+        patched = await service.staff.patch(
+            f"/v1/forums/{forum['id']}", json={"registration_deadline": year_one}
+        )
+        joined = await service.staff.post(
+            f"/v1/organizations/{organization['id']}/join",
+            json={"agreement_signed_on": "0001-01-01"},
+        )
+
+    range_message = "must lie between 2000-01-01 and 2100-12-31"
+    assert _message(scheduled, 422, "starts_at") == range_message
+    assert _message(with_offset, 422, "ends_at") == range_message
+    assert _message(patched, 422, "registration_deadline") == range_message
+    assert "1990-01-01" in _message(joined, 422, "agreement_signed_on")
+
+
+async def test_control_characters_are_refused_and_line_breaks_kept_in_free_text(
+    service: RunningService,
+) -> None:
+    forum = await new_forum(service)
+    async with _writes_nothing(service):
+        nul_title = await service.staff.post("/v1/forums", json=bodies.forum(title="Forum\x00"))
+        crlf_venue = await service.staff.post(
+            "/v1/forums", json=bodies.forum(venue="Rathaus\r\nBcc: alle@example.org")
+        )
+        tab_topic = await service.staff.patch(
+            f"/v1/forums/{forum['id']}", json={"topics": ["equal treatment", "racial\tprofiling"]}
+        )
+        separator_name = await register(
+            service, forum["id"], bodies.registration(name="Ana\u2028Beispiel")
+        )
+        nel_district = await service.staff.post(
+            "/v1/organizations",
+            json=bodies.organization(district="Nord\u0085stadt"),
+        )
+        nul_needs = await register(
+            service, forum["id"], bodies.registration(accessibility_needs="Rampe\x00")
+        )
+    multi_line = await registered(
+        service, forum["id"], accessibility_needs="Rampe am Eingang\r\n\tPlatz vorn"
+    )
+
+    assert _message(nul_title, 422, "title").startswith(NO_CONTROL_CHARACTERS)
+    assert "U+000D" in _message(crlf_venue, 422, "venue")
+    assert _message(tab_topic, 422, "topics.1").startswith(NO_CONTROL_CHARACTERS)
+    assert "U+2028" in _message(separator_name, 422, "contact.name")
+    assert "U+0085" in _message(nel_district, 422, "district")
+    assert "U+0000" in _message(nul_needs, 422, "accessibility_needs")
+    assert multi_line["accessibility_needs"] == "Rampe am Eingang\r\n\tPlatz vorn"
+
+
+async def test_repeated_list_items_are_refused_naming_the_value(service: RunningService) -> None:
+    forum = await new_forum(service, bodies.started_forum())
+    repeated = str(uuid4())
+    async with _writes_nothing(service):
+        scheduled = await service.staff.post(
+            "/v1/forums", json=bodies.forum(topics=["youth", "police", "youth"])
+        )
+        held = await service.staff.post(
+            f"/v1/forums/{forum['id']}/held",
+            json={"attendance": 3, "attended_registration_ids": [repeated, repeated]},
+        )
+
+    assert _message(scheduled, 422, "topics") == "'youth' is given more than once"
+    assert repeated in _message(held, 422, "attended_registration_ids")
+
+
+async def test_lists_and_strings_are_bounded(service: RunningService) -> None:
+    forum = await new_forum(service)
+    registration = await registered(service, forum["id"])
+    too_long: dict[str, Any] = {
+        "website": "https://example.org/" + "a" * 490,
+        "email": "a" * 64 + "@" + ".".join(["b" * 60] * 4) + ".org",
+    }
+    async with _writes_nothing(service):
+        website = await service.staff.post(
+            "/v1/organizations", json=bodies.organization(website=too_long["website"])
+        )
+        email = await register(service, forum["id"], bodies.registration(email=too_long["email"]))
+        topics = await service.staff.post(
+            "/v1/forums", json=bodies.forum(topics=[f"topic {n}" for n in range(31)])
+        )
+        title = await service.staff.post("/v1/forums", json=bodies.forum(title="T" * 201))
+        token = await service.public.post(
+            f"/v1/registrations/{registration['id']}/cancel", json={"cancel_token": "x" * 201}
+        )
+
+    assert "500" in _message(website, 422, "website")
+    problem(email, 422, field="contact.email")
+    assert "30" in _message(topics, 422, "topics")
+    assert "200" in _message(title, 422, "title")
+    problem(token, 422, field="cancel_token")
