@@ -1,5 +1,7 @@
-"""HTTP plumbing every service shares: problem+json errors, request metrics, health, /metrics."""
+"""HTTP plumbing every service shares: problem+json errors, the body size limit, request metrics,
+health, /metrics."""
 
+import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from http import HTTPStatus
@@ -9,12 +11,16 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.runtime import metrics
 
 PROBLEM_JSON = "application/problem+json"
+# Every request body of every service: the longest field (a held forum's outcomes, 20,000
+# characters) fits even at 3 bytes a character.
+MAX_BODY_BYTES = 64 * 1024
 
 Check = Callable[[], Awaitable[None]]
 
@@ -80,6 +86,83 @@ async def _on_http_error(request: Request, error: Exception) -> Response:
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
+
+
+class BodySizeLimit:
+    """Answers 413 to a request body over `max_bytes` before the app sees any of it.
+
+    With Content-Length the header decides and nothing is read. A body without it (chunked) is
+    read here up to the limit, then handed on in one piece: the app never gets more, and a
+    route that never reads its body (GET, DELETE) cannot act on an oversized request.
+    Starlette's RequestBodyLimitMiddleware checks only as the app reads: a DELETE with an
+    oversized body would erase first and have its answer replaced by the 413 afterwards.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _declared_length(scope)
+        if declared is not None:
+            if declared > self.max_bytes:
+                await self._too_large()(scope, receive, send)
+            else:  # the server hands on no more than the declared length
+                await self.app(scope, receive, send)
+            return
+        received = await self._read_within_limit(receive)
+        if received is None:
+            await self._too_large()(scope, receive, send)
+        else:
+            await self.app(scope, _replaying(received, receive), send)
+
+    async def _read_within_limit(self, receive: Receive) -> Message | None:
+        """The whole body as one message (or the disconnect that cut it short); None once it
+        grows past the limit, and nothing more is read then."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return message
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+
+    def _too_large(self) -> JSONResponse:
+        limit = f"at most {self.max_bytes} bytes ({self.max_bytes // 1024} KiB)"
+        return problem(
+            413,
+            "Content Too Large",
+            f"the request body is too large: {limit}",
+            [{"field": "body", "message": limit}],
+        )
+
+
+def _declared_length(scope: Scope) -> int | None:
+    """Content-Length when it is a number (servers refuse other values before the app)."""
+    header = Headers(scope=scope).get("content-length")
+    if header is None or not (header.isascii() and header.isdigit()):
+        return None
+    # Not int() of any length: beyond 4,300 digits it raises, and 19 digits exceed any limit.
+    return int(header) if len(header) < 19 else sys.maxsize
+
+
+def _replaying(first: Message, receive: Receive) -> Receive:
+    """A receive that gives `first` (the whole body) first, then what the server sends."""
+    pending = [first]
+
+    async def receive_replayed() -> Message:
+        return pending.pop() if pending else await receive()
+
+    return receive_replayed
 
 
 class RequestMetrics:

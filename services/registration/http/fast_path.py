@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 
 ROUTE_TEMPLATE = "/v1/forums/{forum_id}/registrations"
 _PATH = re.compile(r"^/v1/forums/([0-9a-fA-F-]{36})/registrations$")
-MAX_BODY_BYTES = 64 * 1024
 MAX_IDEMPOTENCY_KEY = 200
 
 
@@ -112,8 +111,8 @@ async def _read_body(receive: Receive) -> bytes:
             raise HTTPException(400, "the client went away before sending the whole body")
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise HTTPException(413, f"the body is larger than {MAX_BODY_BYTES} bytes")
+        if size > http.MAX_BODY_BYTES:
+            raise HTTPException(413, f"the body is larger than {http.MAX_BODY_BYTES} bytes")
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)

@@ -2,6 +2,7 @@
 naming the field, and writes nothing (no forum, organisation, registration or outbox row)."""
 
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 from uuid import uuid4
@@ -11,15 +12,21 @@ import httpx
 from tests.integration.conftest import RunningService
 from tests.integration.registration import bodies
 from tests.integration.registration.steps import (
+    HTTP_REQUESTS,
+    JsonBody,
+    metric_value,
     new_forum,
     new_organization,
+    ok,
     problem,
     register,
     registered,
+    scrape_metrics,
 )
 
 TABLES = ("forums", "organizations", "registrations", "outbox")
 NO_CONTROL_CHARACTERS = "must not contain control characters or line breaks"
+BODY_LIMIT = 64 * 1024
 
 
 async def _row_counts(service: RunningService) -> dict[str, int]:
@@ -173,3 +180,75 @@ async def test_lists_and_strings_are_bounded(service: RunningService) -> None:
     assert "30" in _message(topics, 422, "topics")
     assert "200" in _message(title, 422, "title")
     problem(token, 422, field="cancel_token")
+
+
+def _padded(body: JsonBody, size: int) -> bytes:
+    """`body` as JSON, padded with trailing whitespace (still valid JSON) to `size` bytes."""
+    encoded = json.dumps(body).encode()
+    return encoded + b" " * (size - len(encoded))
+
+
+async def _chunks(content: bytes) -> AsyncIterator[bytes]:
+    """Streams `content`: httpx then sends it chunked, without Content-Length."""
+    for start in range(0, len(content), 8192):
+        yield content[start : start + 8192]
+
+
+async def _send(
+    client: httpx.AsyncClient, method: str, path: str, content: bytes, *, chunked: bool
+) -> httpx.Response:
+    response = await client.request(
+        method,
+        path,
+        content=_chunks(content) if chunked else content,
+        headers={"Content-Type": "application/json"},
+    )
+    assert ("content-length" not in response.request.headers) == chunked
+    return response
+
+
+async def test_the_body_limit_is_64_kib_on_every_route_with_or_without_content_length(
+    service: RunningService,
+) -> None:
+    forum = await new_forum(service)
+    organization = await new_organization(service)
+    over_limit = _padded({}, BODY_LIMIT + 1024)
+    routes = [
+        (service.staff, "POST", "/v1/forums"),
+        (service.public, "POST", f"/v1/forums/{forum['id']}/registrations"),  # the fast path
+        (service.staff, "PATCH", f"/v1/forums/{forum['id']}"),
+        (service.staff, "GET", "/v1/forums"),
+        (service.staff, "DELETE", f"/v1/organizations/{organization['id']}"),
+    ]
+    before = await scrape_metrics(service)
+    async with _writes_nothing(service):
+        refused = [
+            await _send(client, method, path, over_limit, chunked=chunked)
+            for client, method, path in routes
+            for chunked in (False, True)
+        ]
+    at_limit = [
+        await _send(
+            service.staff,
+            "POST",
+            "/v1/forums",
+            _padded(bodies.forum(title=f"Forum at the limit, chunked: {chunked}"), BODY_LIMIT),
+            chunked=chunked,
+        )
+        for chunked in (False, True)
+    ]
+    after = await scrape_metrics(service)
+
+    for response in refused:
+        assert "64 KiB" in _message(response, 413, "body"), response.request
+    deleted = {"method": "DELETE", "status": "413"}
+    assert (
+        metric_value(after, HTTP_REQUESTS, **deleted)
+        - metric_value(before, HTTP_REQUESTS, **deleted)
+        == 2
+    )
+    assert not ok(await service.staff.get(f"/v1/organizations/{organization['id']}"))["erased"]
+    assert [ok(response, 201)["title"] for response in at_limit] == [
+        "Forum at the limit, chunked: False",
+        "Forum at the limit, chunked: True",
+    ]
