@@ -1,9 +1,11 @@
 """Hostile input, as the issue probed it from outside: every probe answers a 4xx problem body
 naming the field, and writes nothing (no forum, organisation, registration or outbox row)."""
 
+import base64
 import contextlib
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -252,3 +254,82 @@ async def test_the_body_limit_is_64_kib_on_every_route_with_or_without_content_l
         "Forum at the limit, chunked: False",
         "Forum at the limit, chunked: True",
     ]
+
+
+def _cursor(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _json_cursor(*parts: object) -> str:
+    return _cursor(json.dumps(parts).encode())
+
+
+async def _all_pages(service: RunningService, path: str) -> list[JsonBody]:
+    """Every item of a list, two at a time, following `next` until it is null."""
+    items: list[JsonBody] = []
+    cursor = None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = ok(await service.staff.get(path, params=params))
+        items += page["items"]
+        if page["next"] is None:
+            return items
+        cursor = page["next"]
+
+
+async def test_cursors_given_out_are_taken_back_and_any_other_is_refused(
+    service: RunningService,
+) -> None:
+    for starts_in in (timedelta(days=3), timedelta(days=1), timedelta(days=2)):
+        await new_forum(service, bodies.forum(starts_in=starts_in))
+    forum = await new_forum(service)
+    for _ in range(3):
+        await registered(service, forum["id"])
+    forum_id = str(uuid4())
+    garbage = {
+        "/v1/forums": [
+            "%%%",  # not base64
+            _cursor(b"\xff\xfe\xfd"),  # not UTF-8
+            _cursor(b"not json"),
+            _cursor(b"[" * 1500 + b"]" * 1500),  # RecursionError in the JSON decoder
+            _json_cursor({"starts_at": "2030-01-01T00:00:00+00:00"}),
+            _json_cursor("2030-01-01T00:00:00+00:00"),  # one part of two
+            _json_cursor(2030, 1),
+            _json_cursor("9999-12-31T23:59:59-14:00", forum_id),  # past the year 9999 in UTC
+            _json_cursor("2030-01-01T00:00:00", forum_id),  # no offset
+            _json_cursor("2030-01-01T00:00:00+00:00", "not-a-uuid"),
+            "A" * 4097,
+        ],
+        "/v1/organizations": [
+            _json_cursor("Verein\x00", forum_id),  # NUL: PostgreSQL text cannot hold it
+            _json_cursor("\ud800", forum_id),  # a lone surrogate: not encodable as UTF-8
+            _json_cursor("V" * 201, forum_id),
+        ],
+        f"/v1/forums/{forum['id']}/registrations": [
+            _json_cursor("9" * 30),
+            _json_cursor(str(2**63)),  # one past bigint
+            _json_cursor("-1"),
+            _json_cursor("1", "2"),
+        ],
+    }
+
+    refused = [
+        (path, cursor, await service.staff.get(path, params={"cursor": cursor}))
+        for path, cursors in garbage.items()
+        for cursor in cursors
+    ]
+    forums = await _all_pages(service, "/v1/forums")
+    organizations = await _all_pages(service, "/v1/organizations")
+    registrations = await _all_pages(service, f"/v1/forums/{forum['id']}/registrations")
+
+    for path, cursor, response in refused:
+        assert response.status_code == 422, (path, cursor[:40], response.text)
+        problem(response, 422, field="cursor")
+    for path, paged in (
+        ("/v1/forums", forums),
+        ("/v1/organizations", organizations),
+        (f"/v1/forums/{forum['id']}/registrations", registrations),
+    ):
+        assert paged == ok(await service.staff.get(path, params={"limit": 1000}))["items"], path
+    assert [forum["starts_at"] for forum in forums] == sorted(f["starts_at"] for f in forums)
+    assert len(registrations) == 3
