@@ -333,3 +333,18 @@ async def test_cursors_given_out_are_taken_back_and_any_other_is_refused(
         assert paged == ok(await service.staff.get(path, params={"limit": 1000}))["items"], path
     assert [forum["starts_at"] for forum in forums] == sorted(f["starts_at"] for f in forums)
     assert len(registrations) == 3
+
+
+async def test_a_non_ascii_cancel_token_is_forbidden(service: RunningService) -> None:
+    forum = await new_forum(service)
+    made = await registered(service, forum["id"])
+    path = f"/v1/registrations/{made['id']}/cancel"
+    async with _writes_nothing(service):
+        in_body = await service.public.post(path, json={"cancel_token": "ä" * 64})
+        as_query = await service.public.post(path, params={"token": "Ω" + made["cancel_token"][1:]})
+        emoji = await service.public.post(path, json={"cancel_token": "🙂"})
+
+    for response in (in_body, as_query, emoji):
+        problem(response, 403, field="cancel_token")
+    listed = ok(await service.staff.get(f"/v1/forums/{forum['id']}/registrations"))
+    assert [item["status"] for item in listed["items"]] == ["confirmed"]
