@@ -7,7 +7,7 @@ import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import httpx
 
@@ -348,3 +348,42 @@ async def test_a_non_ascii_cancel_token_is_forbidden(service: RunningService) ->
         problem(response, 403, field="cancel_token")
     listed = ok(await service.staff.get(f"/v1/forums/{forum['id']}/registrations"))
     assert [item["status"] for item in listed["items"]] == ["confirmed"]
+
+
+async def test_only_a_printable_ascii_correlation_id_is_copied_into_facts(
+    service: RunningService,
+) -> None:
+    offered: list[bytes] = [b"portal-4711", b"caf\xe9", b"a\tb", b"x" * 101]
+    scheduled = [
+        ok(
+            await service.staff.post(
+                "/v1/forums", json=bodies.forum(), headers={"X-Correlation-Id": header}
+            ),
+            201,
+        )
+        for header in offered
+    ]
+
+    conn = await service.database()
+    try:
+        copied = [
+            await conn.fetchval(
+                "SELECT envelope->>'correlation_id' FROM registration.outbox"
+                " WHERE message_key = $1 AND type = 'forum.scheduled'",
+                forum["id"],
+            )
+            for forum in scheduled
+        ]
+    finally:
+        await conn.close()
+    assert copied[0] == "portal-4711"
+    # A fresh one instead of latin-1 é, a tab, or 101 characters.
+    assert all(_is_uuid(fresh) for fresh in copied[1:]), copied
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        UUID(text)
+    except ValueError:
+        return False
+    return True
