@@ -54,9 +54,13 @@ def validation_errors(raw_errors: Sequence[Any]) -> list[dict[str, str]]:
     for error in raw_errors:
         context = error.get("ctx") or {}
         location = list(error.get("loc", ()))
-        if "field" in context:  # a whole-model check that names its field (schemas.commands)
+        message = str(error.get("msg", ""))
+        if error.get("type") == "json_invalid":
+            # FastAPI puts the character offset where a field would be: it is the body's fault.
+            location, message = ["body"], f"not JSON: {context.get('error', message)}"
+        elif "field" in context:  # a whole-model check that names its field (schemas.commands)
             location = [*location, *str(context["field"]).split(".")]
-        errors.append({"field": field_path(location), "message": str(error.get("msg", ""))})
+        errors.append({"field": field_path(location), "message": message})
     return errors
 
 
@@ -78,8 +82,24 @@ async def _on_validation_error(request: Request, error: Exception) -> Response:
     return validation_problem(error.errors())
 
 
+def _unreadable_body_problem(cause: BaseException) -> JSONResponse:
+    """400 for a body FastAPI could not parse as JSON for another reason than its syntax."""
+    if isinstance(cause, RecursionError):
+        reason = "nested too deeply"
+    elif isinstance(cause, UnicodeDecodeError):
+        reason = "not UTF-8"
+    else:  # e.g. an integer of more than 4,300 digits, which int() refuses to read
+        reason = "holds a value JSON readers refuse, such as a number too long"
+    message = f"not JSON this API can read: {reason}"
+    return problem(400, "Bad Request", message, [{"field": "body", "message": message}])
+
+
 async def _on_http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
+    # FastAPI answers a body it cannot parse, other than by a syntax error, with a bare 400
+    # "There was an error parsing the body" raised from the parsing error.
+    if error.status_code == 400 and error.__cause__ is not None:
+        return _unreadable_body_problem(error.__cause__)
     return http_error_problem(error)
 
 

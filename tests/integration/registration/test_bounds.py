@@ -387,3 +387,36 @@ def _is_uuid(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+async def test_a_body_that_is_not_readable_json_is_named(service: RunningService) -> None:
+    forum = await new_forum(service)
+    unreadable = {
+        "nested too deeply": b'{"title": ' + b"[" * 20_000 + b"]" * 20_000 + b"}",
+        "not UTF-8": b'{"title": "Forum \xff\xfe"}',
+        "a number too long": b'{"capacity": ' + b"9" * 5000 + b"}",
+    }
+    async with _writes_nothing(service):
+        parsed_by_fastapi = {
+            reason: await _send(service.staff, "POST", "/v1/forums", content, chunked=False)
+            for reason, content in unreadable.items()
+        }
+        parsed_by_fast_path = [
+            await _send(
+                service.staff,
+                "POST",
+                f"/v1/forums/{forum['id']}/registrations",
+                content,
+                chunked=False,
+            )
+            for content in unreadable.values()
+        ]
+        truncated = await _send(
+            service.staff, "POST", "/v1/forums", b'{"title": "Forum", ', chunked=False
+        )
+
+    for reason, response in parsed_by_fastapi.items():
+        assert _message(response, 400, "body").startswith("not JSON this API can read"), reason
+    for response in parsed_by_fast_path:
+        assert _message(response, 422, "body").startswith("not JSON: ")
+    assert _message(truncated, 422, "body").startswith("not JSON: ")
