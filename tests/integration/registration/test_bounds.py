@@ -1,12 +1,12 @@
 """Hostile input, as the issue probed it from outside: every probe answers a 4xx problem body
-naming the field, and writes nothing (no forum, organisation, registration or outbox row)."""
+naming the field, and writes nothing (no forum, organisation, registration or outbox row); a
+correlation id is taken only when it is printable ASCII."""
 
 import base64
 import contextlib
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any
 from uuid import UUID, uuid4
 
 import httpx
@@ -44,7 +44,7 @@ async def _row_counts(service: RunningService) -> dict[str, int]:
 
 @contextlib.asynccontextmanager
 async def _writes_nothing(service: RunningService) -> AsyncIterator[None]:
-    """The block's requests leave every table of the service as it was."""
+    """The block's requests add no row to any of the service's tables."""
     before = await _row_counts(service)
     yield
     assert await _row_counts(service) == before
@@ -160,15 +160,13 @@ async def test_repeated_list_items_are_refused_naming_the_value(service: Running
 async def test_lists_and_strings_are_bounded(service: RunningService) -> None:
     forum = await new_forum(service)
     registration = await registered(service, forum["id"])
-    too_long: dict[str, Any] = {
-        "website": "https://example.org/" + "a" * 490,
-        "email": "a" * 64 + "@" + ".".join(["b" * 60] * 4) + ".org",
-    }
+    long_website = "https://example.org/" + "a" * 490
+    long_email = "a" * 64 + "@" + ".".join(["b" * 60] * 4) + ".org"
     async with _writes_nothing(service):
         website = await service.staff.post(
-            "/v1/organizations", json=bodies.organization(website=too_long["website"])
+            "/v1/organizations", json=bodies.organization(website=long_website)
         )
-        email = await register(service, forum["id"], bodies.registration(email=too_long["email"]))
+        email = await register(service, forum["id"], bodies.registration(email=long_email))
         topics = await service.staff.post(
             "/v1/forums", json=bodies.forum(topics=[f"topic {n}" for n in range(31)])
         )
