@@ -1,21 +1,42 @@
 """Command payloads: the bodies of HTTP requests and of intake commands alike."""
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    UrlConstraints,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
+from schemas.text import LongMultiLine, MultiLine, SingleLine
 from schemas.vocabulary import (
+    AgreementDate,
     Audience,
     Contact,
+    Distinct,
     ForumFormat,
     OrganizationKind,
-    ShortText,
-    SingleLine,
     UtcDatetime,
 )
+
+# Ranges that fit the integer columns and the largest real case with room to spare: the open
+# conference is the largest event, a few hundred people.
+Capacity = Annotated[int, Field(ge=1, le=100_000)]
+SeatsPerOrganization = Annotated[int, Field(ge=1, le=100_000)]
+Attendance = Annotated[int, Field(ge=0, le=1_000_000)]
+Attendees = Annotated[int, Field(ge=1, le=1000)]
+Topics = Annotated[list[SingleLine], Field(max_length=30), Distinct()]
+# Far more registrations than a real forum has; a 64 KiB HTTP body holds ~1,700 ids anyway,
+# an intake message more.
+AttendedRegistrationIds = Annotated[list[UUID], Field(max_length=10_000), Distinct()]
+WebsiteUrl = Annotated[HttpUrl, UrlConstraints(max_length=500)]
 
 
 class Command(BaseModel):
@@ -27,8 +48,8 @@ class OrganizationDraft(Command):
 
     name: SingleLine
     kind: OrganizationKind
-    district: ShortText | None = None
-    website: HttpUrl | None = None
+    district: SingleLine | None = None
+    website: WebsiteUrl | None = None
     contact: Contact | None = None
 
 
@@ -37,27 +58,27 @@ class CreateOrganization(OrganizationDraft):
 
 
 class DeclareInterest(Command):
-    note: Annotated[str, Field(max_length=2000)] | None = None
+    note: MultiLine | None = None
 
 
 class JoinPartnership(Command):
-    agreement_signed_on: date
+    agreement_signed_on: AgreementDate
 
 
 class LeavePartnership(Command):
-    reason: Annotated[str, Field(max_length=2000)] | None = None
+    reason: MultiLine | None = None
 
 
 class ForumFields(Command):
     format: ForumFormat
     title: SingleLine
-    topics: Annotated[list[ShortText], Field(max_length=30)] = []
-    venue: ShortText
+    topics: Topics = []
+    venue: SingleLine
     starts_at: UtcDatetime
     ends_at: UtcDatetime
     registration_deadline: UtcDatetime
-    capacity: Annotated[int, Field(ge=1, le=100_000)]
-    seats_per_organization: Annotated[int, Field(ge=1)] | None = None
+    capacity: Capacity
+    seats_per_organization: SeatsPerOrganization | None = None
     audience: Audience = Audience.OPEN
 
 
@@ -91,24 +112,24 @@ class UpdateForum(Command):
 
     format: ForumFormat | None = None
     title: SingleLine | None = None
-    topics: Annotated[list[ShortText], Field(max_length=30)] | None = None
-    venue: ShortText | None = None
+    topics: Topics | None = None
+    venue: SingleLine | None = None
     starts_at: UtcDatetime | None = None
     ends_at: UtcDatetime | None = None
     registration_deadline: UtcDatetime | None = None
-    capacity: Annotated[int, Field(ge=1, le=100_000)] | None = None
-    seats_per_organization: Annotated[int, Field(ge=1)] | None = None
+    capacity: Capacity | None = None
+    seats_per_organization: SeatsPerOrganization | None = None
     audience: Audience | None = None
 
 
 class CancelForum(Command):
-    reason: Annotated[str, Field(max_length=2000)] | None = None
+    reason: MultiLine | None = None
 
 
 class MarkForumHeld(Command):
-    attendance: Annotated[int, Field(ge=0)]
-    attended_registration_ids: list[UUID] = []
-    outcomes: Annotated[str, Field(max_length=20_000)] | None = None
+    attendance: Attendance
+    attended_registration_ids: AttendedRegistrationIds = []
+    outcomes: LongMultiLine | None = None
 
 
 class Register(Command):
@@ -117,11 +138,11 @@ class Register(Command):
     organization_id: UUID | None = None
     organization: OrganizationDraft | None = None
     contact: Contact
-    attendees: Annotated[int, Field(ge=1, le=1000)] = 1
+    attendees: Attendees = 1
     wants_to_present: bool = False
     interested_in_partnership: bool = False
-    accessibility_needs: Annotated[str, Field(max_length=2000)] | None = None
-    interpreter_needs: Annotated[str, Field(max_length=2000)] | None = None
+    accessibility_needs: MultiLine | None = None
+    interpreter_needs: MultiLine | None = None
     consent: bool
 
     @model_validator(mode="after")
@@ -142,5 +163,6 @@ class Register(Command):
 
 
 class CancelRegistration(Command):
+    # Any text up to the length: a token that is not ours is refused as not matching (403).
     cancel_token: Annotated[str, Field(max_length=200)] | None = None
-    reason: Annotated[str, Field(max_length=2000)] | None = None
+    reason: MultiLine | None = None

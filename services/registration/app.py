@@ -139,11 +139,12 @@ def create_api(settings: Settings) -> FastAPI:
 
 
 def create_app(settings: Settings) -> ASGIApp:
-    """What the server runs: request metrics around everything, then the registration fast
-    path, then FastAPI. The fast path sits outside FastAPI's own middleware layers on purpose:
-    under load their per-message wrapping is a large share of the endpoint's CPU."""
+    """What the server runs: request metrics around everything (413s are counted too), the
+    body size limit, then the registration fast path, then FastAPI. The fast path sits outside
+    FastAPI's own middleware layers on purpose: under load their per-message wrapping is a
+    large share of the endpoint's CPU."""
     api = create_api(settings)
-    return http.RequestMetrics(RegistrationFastPath(api, api.state), SERVICE)
+    return http.RequestMetrics(http.BodySizeLimit(RegistrationFastPath(api, api.state)), SERVICE)
 
 
 def app_from_environment() -> ASGIApp:

@@ -1,5 +1,7 @@
-"""HTTP plumbing every service shares: problem+json errors, request metrics, health, /metrics."""
+"""HTTP plumbing every service shares: problem+json errors, the body size limit, request metrics,
+health, /metrics."""
 
+import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from http import HTTPStatus
@@ -11,6 +13,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import iter_route_contexts
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -54,6 +57,10 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
+# Every request body of every service: the longest field (a held forum's outcomes, 20,000
+# characters) fits even at 3 bytes a character.
+MAX_BODY_BYTES = 64 * 1024
+
 Check = Callable[[], Awaitable[None]]
 
 
@@ -86,9 +93,13 @@ def validation_errors(raw_errors: Sequence[Any]) -> list[dict[str, str]]:
     for error in raw_errors:
         context = error.get("ctx") or {}
         location = list(error.get("loc", ()))
-        if "field" in context:  # a whole-model check that names its field (schemas.commands)
+        message = str(error.get("msg", ""))
+        if error.get("type") == "json_invalid":
+            # FastAPI puts the character offset where a field would be: it is the body's fault.
+            location, message = ["body"], f"not JSON: {context.get('error', message)}"
+        elif "field" in context:  # a whole-model check that names its field (schemas.commands)
             location = [*location, *str(context["field"]).split(".")]
-        errors.append({"field": field_path(location), "message": str(error.get("msg", ""))})
+        errors.append({"field": field_path(location), "message": message})
     return errors
 
 
@@ -110,8 +121,25 @@ async def _on_validation_error(request: Request, error: Exception) -> Response:
     return validation_problem(error.errors())
 
 
+def _unreadable_body_problem(cause: BaseException) -> JSONResponse:
+    """422 naming `body` (as for a syntax error) for a body FastAPI could not parse as JSON for
+    another reason than its syntax."""
+    if isinstance(cause, RecursionError):
+        reason = "nested too deeply"
+    elif isinstance(cause, UnicodeDecodeError):
+        reason = "not UTF-8"
+    else:  # e.g. an integer of more than 4,300 digits, which int() refuses to read
+        reason = "holds a value JSON readers refuse, such as a number too long"
+    message = f"not JSON this API can read: {reason}"
+    return problem(422, "Invalid request", message, [{"field": "body", "message": message}])
+
+
 async def _on_http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
+    # FastAPI answers a body it cannot parse, other than by a syntax error, with a bare 400
+    # "There was an error parsing the body" raised from the parsing error.
+    if error.status_code == 400 and error.__cause__ is not None:
+        return _unreadable_body_problem(error.__cause__)
     response = http_error_problem(error)
     if error.status_code == 405:
         # Starlette names the methods of the first route matching the path only; a path served
@@ -155,6 +183,83 @@ def document_problems(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+class BodySizeLimit:
+    """Answers 413 to a request body over `max_bytes` before the app sees any of it.
+
+    With Content-Length the header decides and nothing is read. A body without it (chunked) is
+    read here up to the limit, then handed on in one piece: the app never gets more, and a
+    route that never reads its body (GET, DELETE) cannot act on an oversized request.
+    Starlette's RequestBodyLimitMiddleware checks only as the app reads: a DELETE with an
+    oversized body would erase first and have its answer replaced by the 413 afterwards.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _declared_length(scope)
+        if declared is not None:
+            if declared > self.max_bytes:
+                await self._too_large()(scope, receive, send)
+            else:  # the server hands on no more than the declared length
+                await self.app(scope, receive, send)
+            return
+        received = await self._read_within_limit(receive)
+        if received is None:
+            await self._too_large()(scope, receive, send)
+        else:
+            await self.app(scope, _replaying(received, receive), send)
+
+    async def _read_within_limit(self, receive: Receive) -> Message | None:
+        """The whole body as one message (or the disconnect that cut it short); None once it
+        grows past the limit, and nothing more is read then."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return message
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+
+    def _too_large(self) -> JSONResponse:
+        limit = f"at most {self.max_bytes} bytes ({self.max_bytes // 1024} KiB)"
+        return problem(
+            413,
+            "Content Too Large",
+            f"the request body is too large: {limit}",
+            [{"field": "body", "message": limit}],
+        )
+
+
+def _declared_length(scope: Scope) -> int | None:
+    """Content-Length when it is a number (servers refuse other values before the app)."""
+    header = Headers(scope=scope).get("content-length")
+    if header is None or not (header.isascii() and header.isdigit()):
+        return None
+    # Not int() of any length: beyond 4,300 digits it raises, and 19 digits exceed any limit.
+    return int(header) if len(header) < 19 else sys.maxsize
+
+
+def _replaying(first: Message, receive: Receive) -> Receive:
+    """A receive that gives `first` (the whole body) first, then what the server sends."""
+    pending = [first]
+
+    async def receive_replayed() -> Message:
+        return pending.pop() if pending else await receive()
+
+    return receive_replayed
 
 
 class RequestMetrics:

@@ -108,7 +108,12 @@ def cancel_token(secret: bytes, registration_id: UUID) -> str:
 
 
 def token_matches(secret: bytes, registration_id: UUID, offered: str) -> bool:
-    return hmac.compare_digest(cancel_token(secret, registration_id), offered)
+    """Whether `offered` is the registration's cancel token, compared in constant time.
+
+    As bytes: `hmac.compare_digest` raises TypeError for a str with non-ASCII characters, and
+    an offered token may hold any (it was a 500)."""
+    expected = cancel_token(secret, registration_id).encode()
+    return hmac.compare_digest(expected, offered.encode("utf-8", "surrogatepass"))
 
 
 def promotions(seats_free: int, waitlist: Sequence[Registration]) -> list[Registration]:

@@ -31,9 +31,15 @@ async def trace(request: Request) -> Trace:
 
 
 def trace_from(correlation_header: str | None) -> Trace:
+    """The caller's correlation id when it is printable ASCII of a sane length, else a fresh one.
+
+    It is copied into every fact the request causes, and on into mails and logs; header values
+    arrive latin-1-decoded, so they may hold any byte, control characters included."""
     offered = correlation_header or ""
-    correlation_id = offered if 0 < len(offered) <= MAX_CORRELATION_LENGTH else None
-    return Trace.fresh(utc_now(), correlation_id)
+    usable = (
+        0 < len(offered) <= MAX_CORRELATION_LENGTH and offered.isascii() and offered.isprintable()
+    )
+    return Trace.fresh(utc_now(), offered if usable else None)
 
 
 def client_address(state: State, peer: str | None, forwarded_for: str | None) -> str:

@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 
 # What Starlette's `{forum_id}` matches: one path segment, any characters but `/`.
 _PATH = re.compile(r"^/v1/forums/([^/]+)/registrations$")
-MAX_BODY_BYTES = 64 * 1024
 MAX_IDEMPOTENCY_KEY = 200
 # The forum id parsed exactly as FastAPI parses a `UUID` path parameter (hyphens or not,
 # braces, `urn:uuid:`, any case), with the same error messages.
@@ -45,7 +44,7 @@ _FORUM_ID = TypeAdapter(UUID)
 
 
 class BodyTooLarge(Exception):
-    """More than MAX_BODY_BYTES arrived; nothing more is read."""
+    """More than the body limit arrived; nothing more is read."""
 
 
 class _Route:
@@ -93,7 +92,7 @@ class RegistrationFastPath:
         except DomainError as error:
             return domain_error_problem(error)
         except BodyTooLarge:
-            detail = f"the body is larger than {MAX_BODY_BYTES} bytes"
+            detail = f"the body is larger than {http.MAX_BODY_BYTES} bytes"
             return http.problem(
                 413, "Content Too Large", detail, [{"field": "body", "message": detail}]
             )
@@ -139,7 +138,7 @@ async def _read_body(receive: Receive) -> bytes:
             raise HTTPException(400, "the client went away before sending the whole body")
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
+        if size > http.MAX_BODY_BYTES:
             raise BodyTooLarge
         chunks.append(chunk)
         if not message.get("more_body", False):

@@ -1,5 +1,6 @@
 """/v1/forums: schedule, list, read, update, cancel, mark held."""
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated
 from uuid import UUID
@@ -9,17 +10,30 @@ from fastapi import APIRouter, Body
 from schemas import commands
 from schemas.envelope import utc_now
 from schemas.vocabulary import Audience, ForumStatus
+from services.registration.domain.forums import Forum
+from services.registration.http import paging
 from services.registration.http.auth import CallerDep, StaffDep, unauthorized
 from services.registration.http.deps import ServicesDep, TraceDep
-from services.registration.http.paging import DEFAULT_PAGE_SIZE, Cursor, Limit, bad_cursor
+from services.registration.http.paging import DEFAULT_PAGE_SIZE, Cursor, Limit, PageOrder
 from services.registration.http.problems import REFUSALS
-from services.registration.http.views import ForumPage, ForumView, decode_cursor, encode_cursor
+from services.registration.http.views import ForumPage, ForumView
 from services.registration.store import forums as forum_store
 from services.runtime.http import problem_responses
 
 router = APIRouter(prefix="/v1/forums", tags=["forums"], responses=REFUSALS)
 # Staff steps on one forum: the wrong role, an unknown forum, a forum past that step.
 STAFF_STEP = problem_responses(403, 404, 409)
+
+
+def _forum_position(parts: Sequence[str]) -> tuple[datetime, UUID]:
+    starts_at, forum_id = parts
+    return paging.timestamp(starts_at), UUID(forum_id)
+
+
+# By start, then id, as the store lists them (the forums_starts_at index).
+FORUM_ORDER = PageOrder[tuple[datetime, UUID], Forum](
+    position_of=lambda forum: (forum.starts_at.isoformat(), forum.id), read=_forum_position
+)
 
 
 @router.post("", status_code=201, response_model=ForumView, responses=problem_responses(403))
@@ -41,27 +55,18 @@ async def list_forums(
     """Open forums for everyone; partners-only forums too with a staff or intake token."""
     if not who.is_authenticated:
         audience = Audience.OPEN
-    after = None
-    if cursor:
-        try:
-            starts_at, forum_id = decode_cursor(cursor)
-            after = (datetime.fromisoformat(starts_at), UUID(forum_id))
-        except ValueError as error:
-            raise bad_cursor() from error
+    page = FORUM_ORDER.request(cursor, limit)
     async with services.pool.acquire() as conn:
         found = await forum_store.list_page(
             conn,
             audience=audience.value if audience else None,
             status=status.value if status else None,
-            after=after,
-            limit=limit + 1,
+            after=page.after,
+            limit=page.fetch_size,
         )
     now = utc_now()
-    last = found[limit - 1] if len(found) > limit else None
-    return ForumPage(
-        items=[ForumView.of(forum, now) for forum in found[:limit]],
-        next=encode_cursor(last.starts_at.isoformat(), last.id) if last else None,
-    )
+    forums, following = page.page(found)
+    return ForumPage(items=[ForumView.of(forum, now) for forum in forums], next=following)
 
 
 @router.get("/{forum_id}", response_model=ForumView, responses=problem_responses(404))

@@ -1,5 +1,6 @@
 """/v1/organizations: create, list, read, lifecycle steps and erasure (staff)."""
 
+from collections.abc import Sequence
 from typing import Annotated
 from uuid import UUID
 
@@ -7,16 +8,13 @@ from fastapi import APIRouter, Body, Response
 
 from schemas import commands
 from schemas.vocabulary import OrganizationStatus
+from services.registration.domain.organizations import Organization
+from services.registration.http import paging
 from services.registration.http.auth import StaffDep
 from services.registration.http.deps import ServicesDep, TraceDep
-from services.registration.http.paging import DEFAULT_PAGE_SIZE, Cursor, Limit, bad_cursor
+from services.registration.http.paging import DEFAULT_PAGE_SIZE, Cursor, Limit, PageOrder
 from services.registration.http.problems import REFUSALS
-from services.registration.http.views import (
-    OrganizationPage,
-    OrganizationView,
-    decode_cursor,
-    encode_cursor,
-)
+from services.registration.http.views import OrganizationPage, OrganizationView
 from services.registration.store import organizations as organization_store
 from services.runtime.http import problem_responses
 
@@ -27,6 +25,18 @@ router = APIRouter(
     responses={**REFUSALS, **problem_responses(403)},
 )
 LIFECYCLE_STEP = problem_responses(404, 409)
+
+
+def _organization_position(parts: Sequence[str]) -> tuple[str, UUID]:
+    name, organization_id = parts
+    return paging.name(name), UUID(organization_id)
+
+
+# By name, then id, as the store lists them.
+ORGANIZATION_ORDER = PageOrder[tuple[str, UUID], Organization](
+    position_of=lambda organization: (organization.name, organization.id),
+    read=_organization_position,
+)
 
 
 @router.post("", status_code=201, response_model=OrganizationView)
@@ -44,22 +54,15 @@ async def list_organizations(
     limit: Limit = DEFAULT_PAGE_SIZE,
     cursor: Cursor = None,
 ) -> OrganizationPage:
-    after = None
-    if cursor:
-        try:
-            name, organization_id = decode_cursor(cursor)
-            after = (name, UUID(organization_id))
-        except ValueError as error:
-            raise bad_cursor() from error
+    page = ORGANIZATION_ORDER.request(cursor, limit)
     async with services.pool.acquire() as conn:
         found = await organization_store.list_page(
-            conn, status=status.value if status else None, after=after, limit=limit + 1
+            conn, status=status.value if status else None, after=page.after, limit=page.fetch_size
         )
-    items = [OrganizationView.of(organization) for organization in found[:limit]]
-    following = (
-        encode_cursor(found[limit - 1].name, found[limit - 1].id) if len(found) > limit else None
+    organizations, following = page.page(found)
+    return OrganizationPage(
+        items=[OrganizationView.of(organization) for organization in organizations], next=following
     )
-    return OrganizationPage(items=items, next=following)
 
 
 @router.get("/{organization_id}", response_model=OrganizationView, responses=problem_responses(404))

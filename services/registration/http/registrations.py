@@ -1,5 +1,6 @@
 """Registrations: register for a forum (public for open forums), list (staff), cancel."""
 
+from collections.abc import Sequence
 from typing import Annotated
 from uuid import UUID
 
@@ -7,24 +8,31 @@ from fastapi import APIRouter, Body, Header, Query, Response
 from starlette.datastructures import State
 
 from schemas import commands
+from services.registration.domain.registrations import Registration
 from services.registration.domain.trace import Trace
+from services.registration.http import paging
 from services.registration.http.auth import Caller, CallerDep, StaffDep, unauthorized
 from services.registration.http.deps import PublicCallerDep, ServicesDep, TraceDep
-from services.registration.http.paging import DEFAULT_PAGE_SIZE, Cursor, Limit, bad_cursor
+from services.registration.http.paging import DEFAULT_PAGE_SIZE, Cursor, Limit, PageOrder
 from services.registration.http.problems import REFUSALS
-from services.registration.http.views import (
-    AdmittedView,
-    RegistrationPage,
-    RegistrationView,
-    decode_cursor,
-    encode_cursor,
-)
+from services.registration.http.views import AdmittedView, RegistrationPage, RegistrationView
 from services.registration.services import Services
 from services.registration.store import registrations as registration_store
 from services.runtime.http import problem_responses
 
 router = APIRouter(tags=["registrations"], responses=REFUSALS)
 ROUTE_TEMPLATE = "/v1/forums/{forum_id}/registrations"
+
+
+def _arrival(parts: Sequence[str]) -> int:
+    [arrival] = parts
+    return paging.bigint(arrival)
+
+
+# By arrival, as the store lists them (the order of the waitlist).
+REGISTRATION_ORDER = PageOrder[int, Registration](
+    position_of=lambda registration: (registration.arrival,), read=_arrival
+)
 
 IdempotencyKey = Annotated[
     str | None,
@@ -102,21 +110,16 @@ async def list_registrations(
     limit: Limit = DEFAULT_PAGE_SIZE,
     cursor: Cursor = None,
 ) -> RegistrationPage:
-    after = 0
-    if cursor:
-        try:
-            after = int(decode_cursor(cursor)[0])
-        except (ValueError, IndexError) as error:
-            raise bad_cursor() from error
+    page = REGISTRATION_ORDER.request(cursor, limit)
     await services.forums.get(forum_id)  # 404 for an unknown forum, not an empty page
     async with services.pool.acquire() as conn:
         found = await registration_store.list_page(
-            conn, forum_id, after_arrival=after, limit=limit + 1
+            conn, forum_id, after_arrival=page.after or 0, limit=page.fetch_size
         )
-    last = found[limit - 1] if len(found) > limit else None
+    registrations, following = page.page(found)
     return RegistrationPage(
-        items=[RegistrationView.of(registration) for registration in found[:limit]],
-        next=encode_cursor(last.arrival) if last else None,
+        items=[RegistrationView.of(registration) for registration in registrations],
+        next=following,
     )
 
 

@@ -1,9 +1,6 @@
 """Response bodies of the HTTP API (also its OpenAPI schema)."""
 
-import base64
-import json
 from datetime import date, datetime
-from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -123,17 +120,3 @@ class ForumPage(BaseModel):
 class RegistrationPage(BaseModel):
     items: list[RegistrationView]
     next: str | None
-
-
-def encode_cursor(*position: Any) -> str:
-    raw = json.dumps([str(part) for part in position]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> list[str]:
-    """The position a `next` cursor points after; ValueError when it is not one of ours."""
-    padded = cursor + "=" * (-len(cursor) % 4)
-    position = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    if not isinstance(position, list) or not all(isinstance(part, str) for part in position):
-        raise ValueError("not a cursor")
-    return position

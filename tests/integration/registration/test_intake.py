@@ -11,6 +11,7 @@ from tests.integration.registration.intake_commands import (
     command,
     forum_body,
     register_command,
+    registration_body,
 )
 from tests.kafka_helpers import ConsumedMessage, consume_until, produce
 
@@ -149,6 +150,45 @@ async def test_rule_breaking_commands_are_rejected_with_reason(
 
     registrations = await _fetchval(registration, "SELECT count(*) FROM registration.registrations")
     assert registrations == 0  # a rejected command changes nothing
+
+
+async def test_a_line_break_in_a_single_line_field_is_rejected(
+    registration: RunningService,
+) -> None:
+    # CR/LF in a venue would start a new header in the invitation e-mail and break its .ics.
+    schedule = command(
+        "schedule_forum", {**forum_body(), "venue": "Rathaus\r\nBcc: alle@example.org"}
+    )
+
+    await _publish(registration, schedule, "bounds")
+
+    rejected = await _rejection(registration, schedule)
+    assert rejected["status"] == 422
+    [venue] = [error for error in rejected["errors"] if error["field"] == "data.venue"]
+    assert venue["message"].startswith("must not contain control characters or line breaks")
+    assert await _fetchval(registration, "SELECT count(*) FROM registration.forums") == 0
+
+
+async def test_a_non_ascii_cancel_token_is_rejected_as_forbidden(
+    registration: RunningService,
+) -> None:
+    forum_id = await _schedule(registration)
+    made = await registration.staff.post(
+        f"/v1/forums/{forum_id}/registrations", json=registration_body("token@example.org")
+    )
+    assert made.status_code == 201, made.text
+    cancel = command(
+        "cancel_registration", {"registration_id": made.json()["id"], "cancel_token": "ü" * 64}
+    )
+
+    await _publish(registration, cancel, "tokens")
+
+    # It crashed the handler (TypeError in compare_digest) and was dead-lettered.
+    rejected = await _rejection(registration, cancel)
+    assert rejected["status"] == 403
+    assert [error["field"] for error in rejected["errors"]] == ["cancel_token"]
+    status = await _fetchval(registration, "SELECT status FROM registration.registrations")
+    assert status == "confirmed"
 
 
 async def test_invalid_envelopes_are_dead_lettered_and_consumption_goes_on(

@@ -8,42 +8,33 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.integration.conftest import RunningService
 from tests.integration.registration import bodies
 from tests.integration.registration.intake_commands import register_command
-from tests.integration.registration.steps import new_forum, ok, registered
+from tests.integration.registration.steps import (
+    HTTP_REQUESTS,
+    metric_value,
+    new_forum,
+    ok,
+    registered,
+    scrape_metrics,
+)
 from tests.kafka_helpers import produce
 from tests.polling import until
 
 UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 REGISTRATIONS = "dialognet_registration_registrations_total"
-HTTP_REQUESTS = "dialognet_http_requests_total"
-
-
-async def scrape(service: RunningService) -> str:
-    response = await service.public.get("/metrics")
-    assert response.status_code == 200, response.text
-    return response.text
-
-
-def value(exposition: str, name: str, **labels: str) -> float:
-    """The sample `name` with these labels (0 when absent: counters start unexported)."""
-    for family in text_string_to_metric_families(exposition):
-        for sample in family.samples:
-            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
-                return float(sample.value)
-    return 0.0
 
 
 async def test_registrations_and_requests_are_counted(service: RunningService) -> None:
     # The registry lives as long as the process, so the test counts what it adds.
-    before = await scrape(service)
+    before = await scrape_metrics(service)
     forum = await new_forum(service, bodies.forum(capacity=3))
 
     for _ in range(5):
         await registered(service, forum["id"])
     ok(await service.staff.get(f"/v1/forums/{forum['id']}"))
 
-    after = await scrape(service)
+    after = await scrape_metrics(service)
     for status, added in (("confirmed", 3), ("waitlisted", 2)):
-        counted = value(after, REGISTRATIONS, status=status) - value(
+        counted = metric_value(after, REGISTRATIONS, status=status) - metric_value(
             before, REGISTRATIONS, status=status
         )
         assert counted == added, status
@@ -53,8 +44,13 @@ async def test_registrations_and_requests_are_counted(service: RunningService) -
         "route": "/v1/forums/{forum_id}/registrations",
         "status": "201",
     }
-    assert value(after, HTTP_REQUESTS, **post) - value(before, HTTP_REQUESTS, **post) == 5
-    read = value(after, HTTP_REQUESTS, route="/v1/forums/{forum_id}", method="GET", status="200")
+    assert (
+        metric_value(after, HTTP_REQUESTS, **post) - metric_value(before, HTTP_REQUESTS, **post)
+        == 5
+    )
+    read = metric_value(
+        after, HTTP_REQUESTS, route="/v1/forums/{forum_id}", method="GET", status="200"
+    )
     assert read >= 1
     assert forum["id"] not in after
     assert not UUID_PATTERN.search(after), UUID_PATTERN.search(after)
@@ -64,7 +60,7 @@ REJECTIONS = "dialognet_registration_rejections_total"
 
 
 async def test_refusals_over_http_and_intake_share_one_vocabulary(service: RunningService) -> None:
-    before = await scrape(service)
+    before = await scrape_metrics(service)
     missing = "7f1c7a52-1d1b-4a47-9a8e-6a3c1e0c9a11"
     assert (await service.staff.get(f"/v1/forums/{missing}")).status_code == 404
     await produce(
@@ -75,17 +71,17 @@ async def test_refusals_over_http_and_intake_share_one_vocabulary(service: Runni
     )
 
     async def both_counted() -> bool:
-        after = await scrape(service)
+        after = await scrape_metrics(service)
         return (
-            value(after, REJECTIONS, reason="not_found")
-            - value(before, REJECTIONS, reason="not_found")
+            metric_value(after, REJECTIONS, reason="not_found")
+            - metric_value(before, REJECTIONS, reason="not_found")
             == 2
         )
 
     await until(both_counted, 15.0, "an HTTP and an intake not_found counted alike")
     labels = {
         sample.labels["reason"]
-        for family in text_string_to_metric_families(await scrape(service))
+        for family in text_string_to_metric_families(await scrape_metrics(service))
         for sample in family.samples
         if sample.name == REJECTIONS
     }

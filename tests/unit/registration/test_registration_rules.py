@@ -94,6 +94,8 @@ def test_cancel_token_is_derived_and_matches_only_its_registration() -> None:
     assert not rules.token_matches(secret, uuid4(), token)
     assert not rules.token_matches(b"x" * 32, registration_id, token)
     assert not rules.token_matches(secret, registration_id, "")
+    assert not rules.token_matches(secret, registration_id, token[:-1] + "ä")
+    assert not rules.token_matches(secret, registration_id, "\ud800" * 64)
 
 
 def test_cancelling_twice_is_refused() -> None:
