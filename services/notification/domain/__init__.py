@@ -1,0 +1,1 @@
+"""Notification's rules: which e-mail each fact causes, to whom, and when not to send it."""
