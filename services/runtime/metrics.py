@@ -12,6 +12,12 @@ OUTBOX_PUBLISH_FAILURES = Counter(
     "Relay rounds that failed and will be retried",
     ["schema"],
 )
+OUTBOX_FAILED = Counter(
+    "dialognet_outbox_failed_total",
+    "Outbox events refused for good and marked failed, left for `dialognet replay --failed`",
+    # reason: one of services.runtime.refusals (too_large, invalid_topic, invalid_record)
+    ["schema", "reason"],
+)
 OUTBOX_PENDING = Gauge(
     "dialognet_outbox_pending_events",
     "Outbox events not yet published (at last scrape)",

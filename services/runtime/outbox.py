@@ -13,13 +13,14 @@ from uuid import UUID
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import InvalidTopicError, KafkaError
 from asyncpg.pool import PoolConnectionProxy
 
 from schemas.envelope import Envelope
 from schemas.topics import Topic, topic_name
 from services.runtime import metrics
 from services.runtime.db import Connection
+from services.runtime.refusals import Refusal, refusal_of
 from services.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,9 @@ class OutboxRelay:
 
     Only one relay per schema publishes at a time (a transaction-scoped advisory lock), so
     replicas never interleave batches and per-key order holds. A crash between publishing and
-    marking means the batch is published again: consumers dedupe by `event_id`.
+    marking means the batch is published again: consumers dedupe by `event_id`. An event the
+    broker or the client refuses for good (services.runtime.refusals) is marked `failed` with
+    its reason and left for `dialognet replay --failed`; every later event is still published.
     """
 
     def __init__(
@@ -174,12 +177,13 @@ class OutboxRelay:
         self._wake.set()
 
     async def publish_batch(self) -> int:
-        """Publish up to one batch; returns how many rows were published."""
+        """Publish up to one batch; returns how many rows it took from the queue (published,
+        or marked failed because they were refused for good)."""
         async with self._pool.acquire() as conn, conn.transaction():
             # No rows either when nothing waits or when another replica holds the lock and is
             # relaying right now; the lock is taken once per statement (an InitPlan).
             rows = await conn.fetch(
-                "SELECT id, topic, message_key, type, envelope"
+                "SELECT id, event_id, topic, message_key, type, envelope"
                 f" FROM {self._schema}.outbox WHERE status = 'not_published'"
                 " AND (SELECT pg_try_advisory_xact_lock($2))"
                 " ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
@@ -188,28 +192,101 @@ class OutboxRelay:
             )
             if not rows:
                 return 0
-            await self._send_in_order(rows)
-            await conn.execute(
-                f"UPDATE {self._schema}.outbox SET status = 'published', published_at = now()"
-                " WHERE id = ANY($1::bigint[])",
-                [row["id"] for row in rows],
-            )
-        metrics.OUTBOX_PUBLISHED.labels(self._schema).inc(len(rows))
+            refused = await self._send_in_order(rows)
+            await self._mark(conn, rows, refused)
+        self._report_refused(rows, refused)
+        metrics.OUTBOX_PUBLISHED.labels(self._schema).inc(len(rows) - len(refused))
         return len(rows)
 
-    async def _send_in_order(self, rows: Sequence[asyncpg.Record]) -> None:
+    async def _send_in_order(self, rows: Sequence[asyncpg.Record]) -> dict[int, Refusal]:
+        """Send every row; returns the rows refused for good, by id.
+
+        A transient failure raises, once every queued message has its answer: nothing of the
+        batch is marked then, and the round is retried (consumers dedupe what went twice).
+        """
+        refused: dict[int, Refusal] = {}
         # send() queues in call order per partition; awaiting all acks afterwards keeps order
         # while letting the producer batch.
-        deliveries = [
-            await self._producer.send(
-                topic_name(Topic(row["topic"]), self._prefix),
-                value=encode_envelope(row["envelope"]),
-                key=row["message_key"].encode() or None,
-                headers=[("type", row["type"].encode())],
+        queued: dict[int, asyncio.Future[object]] = {}
+        try:
+            for row in rows:
+                try:
+                    queued[row["id"]] = await self._send(row)
+                except Exception as error:  # refused by the client before it was queued
+                    if (refusal := refusal_of(error)) is None:
+                        raise
+                    refused[row["id"]] = refusal
+        finally:
+            answers = await asyncio.gather(*queued.values(), return_exceptions=True)
+        by_id = {row["id"]: row for row in rows}
+        for row_id, answer in zip(queued, answers, strict=True):
+            if isinstance(answer, BaseException):
+                if refusal_of(answer) is None:
+                    raise answer
+                # The broker answers for a producer batch (a partition's records sent
+                # together), which may hold good rows beside the refused one: sent alone, only
+                # the row at fault is refused again.
+                if (refusal := await self._refusal_alone(by_id[row_id])) is not None:
+                    refused[row_id] = refusal
+        return refused
+
+    async def _refusal_alone(self, row: asyncpg.Record) -> Refusal | None:
+        """Send one row on its own and wait: its refusal for good, or None once published."""
+        try:
+            await (await self._send(row))
+        except Exception as error:
+            if (refusal := refusal_of(error)) is None:
+                raise
+            return refusal
+        return None
+
+    async def _send(self, row: asyncpg.Record) -> asyncio.Future[object]:
+        """Queue one row with the producer; the future settles with the broker's answer."""
+        future: asyncio.Future[object] = await self._producer.send(
+            _topic_of(row, self._prefix),
+            value=encode_envelope(row["envelope"]),
+            key=row["message_key"].encode() or None,
+            headers=[("type", row["type"].encode())],
+        )
+        return future
+
+    async def _mark(
+        self, conn: Connection, rows: Sequence[asyncpg.Record], refused: dict[int, Refusal]
+    ) -> None:
+        await conn.execute(
+            f"UPDATE {self._schema}.outbox SET status = 'published', published_at = now()"
+            " WHERE id = ANY($1::bigint[])",
+            [row["id"] for row in rows if row["id"] not in refused],
+        )
+        if refused:
+            await conn.execute(
+                f"UPDATE {self._schema}.outbox AS o SET status = 'failed', failed_at = now(),"
+                " failure_reason = f.reason"
+                " FROM unnest($1::bigint[], $2::text[]) AS f(id, reason) WHERE o.id = f.id",
+                list(refused),
+                [str(refusal) for refusal in refused.values()],
             )
-            for row in rows
-        ]
-        await asyncio.gather(*deliveries)
+
+    def _report_refused(self, rows: Sequence[asyncpg.Record], refused: dict[int, Refusal]) -> None:
+        for row, refusal in ((row, refused[row["id"]]) for row in rows if row["id"] in refused):
+            metrics.OUTBOX_FAILED.labels(self._schema, refusal.reason).inc()
+            # Id, type and reason only: the envelope holds personal data.
+            log.error(
+                "outbox relay: event %s (%s) refused for good, marked failed for"
+                " `dialognet replay --failed`: %s",
+                row["event_id"],
+                row["type"],
+                refusal,
+            )
+
+
+def _topic_of(row: asyncpg.Record, prefix: str) -> str:
+    try:
+        topic = Topic(row["topic"])
+    except ValueError:
+        # Refused like a topic the broker does not accept: publishing it can never succeed.
+        raise InvalidTopicError(f"{row['topic']!r} is not a topic of the contract") from None
+    return topic_name(topic, prefix)
 
 
 def relay_for(
