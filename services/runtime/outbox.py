@@ -73,8 +73,18 @@ def encode_envelope(envelope: dict[str, object]) -> bytes:
 
 async def pending_count(conn: Connection, schema: str) -> int:
     """Events written but not (yet, or again) published."""
+    # The status is written out, not a parameter: the partial index then counts, whatever
+    # plan the prepared statement gets (the outbox keeps every event ever written).
     count: int = await conn.fetchval(
         f"SELECT count(*) FROM {schema}.outbox WHERE status = 'not_published'"
+    )
+    return count
+
+
+async def failed_count(conn: Connection, schema: str) -> int:
+    """Events refused for good, waiting for `dialognet replay --failed`."""
+    count: int = await conn.fetchval(
+        f"SELECT count(*) FROM {schema}.outbox WHERE status = 'failed'"
     )
     return count
 
@@ -308,14 +318,19 @@ async def mark_for_replay(
     *,
     since: datetime | None = None,
     event_type: str | None = None,
+    only_failed: bool = False,
 ) -> int:
-    """Queue published events again; the relay republishes them in their original order."""
+    """Queue published and failed events again (only the failed ones with `only_failed`); the
+    relay republishes them in their original order. A failed row loses its failure: if the
+    broker refuses it again, the relay marks it again."""
     result: str = await conn.execute(
-        f"UPDATE {schema}.outbox SET status = 'not_published', published_at = NULL"
-        " WHERE status = 'published'"
+        f"UPDATE {schema}.outbox SET status = 'not_published', published_at = NULL,"
+        " failed_at = NULL, failure_reason = NULL"
+        " WHERE status = ANY($3::text[])"
         " AND ($1::timestamptz IS NULL OR occurred_at >= $1)"
         " AND ($2::text IS NULL OR type = $2)",
         since,
         event_type,
+        ["failed"] if only_failed else ["published", "failed"],
     )
     return int(result.split()[-1])

@@ -2,12 +2,19 @@
 
 import asyncio
 import logging
+from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import CorruptRecordException, RequestTimedOutError
 from prometheus_client import REGISTRY
 
+from schemas.topics import Topic
+from services.runtime.outbox import Outgoing, append, mark_for_replay
+from services.runtime.settings import Settings
+from tests.cli import run_dialognet
+from tests.integration.conftest import RunningService, running_registration
+from tests.integration.registration.intake_commands import forum_body
 from tests.integration.runtime.conftest import SCHEMA, Outbox, event, running, stop
 from tests.kafka_helpers import ConsumedMessage, read_to_end
 from tests.polling import until
@@ -158,3 +165,80 @@ async def test_a_transient_failure_marks_nothing_of_the_batch(outbox: Outbox) ->
     # The third row went out in the failed round too: consumers dedupe by event_id.
     assert sequences(published, "forum-a") == [2, 1, 2]
     assert [row["status"] for row in await outbox.rows()] == ["failed", "published", "published"]
+
+
+async def test_replay_queues_failed_events_again_without_their_failure(outbox: Outbox) -> None:
+    await outbox.append([event("forum-a", 0), event("forum-a", 1)])
+    async with outbox.pool.acquire() as conn:
+        await conn.execute(f"UPDATE {SCHEMA}.outbox SET topic = 'forum'")
+    async with outbox.relay() as relay:
+        await relay.publish_batch()
+        async with outbox.pool.acquire() as conn:
+            await conn.execute(f"UPDATE {SCHEMA}.outbox SET topic = 'forums'")  # the fix
+            queued = await mark_for_replay(conn, SCHEMA)
+        assert queued == 2
+        assert [row["failure_reason"] for row in await outbox.rows()] == [None, None]
+        assert await relay.publish_batch() == 2
+
+    published = await read_to_end(outbox.settings.bootstrap(), outbox.topic())
+    assert sequences(published, "forum-a") == [0, 1]
+    assert [row["status"] for row in await outbox.rows()] == ["published", "published"]
+
+
+async def outbox_statuses(service: RunningService) -> dict[str, str]:
+    """Status of each forum.updated row of the service's outbox, by the event's sequence."""
+    conn = await service.database()
+    try:
+        rows = await conn.fetch(
+            "SELECT envelope->'data'->>'sequence' AS sequence, status FROM registration.outbox"
+            " WHERE type = 'forum.updated'"
+        )
+    finally:
+        await conn.close()
+    return {row["sequence"]: row["status"] for row in rows}
+
+
+async def test_replay_command_with_failed_republishes_only_the_failed_events(
+    settings: Settings, tmp_path: Path
+) -> None:
+    forums_topic = f"{settings.topic_prefix}forums"
+    async with running_registration(settings) as service:
+        forum = await service.staff.post("/v1/forums", json=forum_body())
+        assert forum.status_code == 201, forum.text
+        conn = await service.database()
+        try:
+            async with conn.transaction():  # two events the service's relay cannot publish
+                await append(
+                    conn, "registration", [Outgoing(Topic.FORUMS, event("f", n)) for n in (1, 2)]
+                )
+                await conn.execute(
+                    "UPDATE registration.outbox SET topic = 'forum' WHERE type = 'forum.updated'"
+                )
+            await until(
+                lambda: _all_failed(service), 20.0, "both events marked failed by the relay"
+            )
+            await conn.execute(  # the fix, for one of them
+                "UPDATE registration.outbox SET topic = 'forums'"
+                " WHERE envelope->'data'->>'sequence' = '1'"
+            )
+        finally:
+            await conn.close()
+
+        replayed = await run_dialognet(settings, tmp_path, "replay", "--failed")
+
+        assert replayed.returncode == 0, replayed.stderr
+        assert "republished 2 events" in replayed.stdout
+        assert "1 events are marked failed" in replayed.stderr
+        assert await outbox_statuses(service) == {"1": "published", "2": "failed"}
+
+    published = await read_to_end(settings.bootstrap(), forums_topic)
+    # forum.scheduled was published, not failed: it is not published again.
+    assert [message.headers["type"] for message in published] == [
+        "forum.scheduled",
+        "forum.updated",
+    ]
+    assert published[1].value["data"]["sequence"] == 1
+
+
+async def _all_failed(service: RunningService) -> bool:
+    return set((await outbox_statuses(service)).values()) == {"failed"}
