@@ -94,6 +94,31 @@ def relay_lock_key(schema: str) -> int:
     return zlib.crc32(f"dialognet-outbox-{schema}".encode())
 
 
+# The rows to publish next, in id order, locked. No rows either when nothing waits or when
+# another replica holds the lock and is relaying right now; the lock is taken once per
+# statement (an InitPlan). SKIP LOCKED passes over an unpublished row another transaction
+# holds (erasure rewrites unpublished envelopes), and publishing past it would put a later
+# event of its key first: the batch ends before the first row it passed over, which goes out
+# in a later round. Waiting for the row instead (plain FOR UPDATE) could deadlock: the relay
+# holds its batch's locks while it waits, and erasure locks an organisation's rows in heap
+# order, not in id order.
+NEXT_BATCH = """
+WITH locked AS (
+    SELECT id, event_id, topic, message_key, type, envelope FROM {schema}.outbox
+    WHERE status = 'not_published' AND (SELECT pg_try_advisory_xact_lock($2))
+    ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
+),
+first_passed_over AS (
+    SELECT min(id) AS id FROM {schema}.outbox
+    WHERE status = 'not_published' AND id < (SELECT max(id) FROM locked)
+        AND id NOT IN (SELECT id FROM locked)
+)
+SELECT locked.* FROM locked, first_passed_over
+WHERE first_passed_over.id IS NULL OR locked.id < first_passed_over.id
+ORDER BY locked.id
+"""
+
+
 class OutboxRelay:
     """Publishes outbox rows in id order and marks them published.
 
@@ -122,6 +147,7 @@ class OutboxRelay:
         self._poll_interval = poll_interval_seconds
         self._wake = asyncio.Event()
         self._lock_key = relay_lock_key(schema)
+        self._next_batch = NEXT_BATCH.format(schema=schema)
         self._pending_reported_at = 0.0
         self._channel = f"{schema}_outbox"
         self._listener: PoolConnectionProxy[asyncpg.Record] | None = None
@@ -190,16 +216,7 @@ class OutboxRelay:
         """Publish up to one batch; returns how many rows it took from the queue (published,
         or marked failed because they were refused for good)."""
         async with self._pool.acquire() as conn, conn.transaction():
-            # No rows either when nothing waits or when another replica holds the lock and is
-            # relaying right now; the lock is taken once per statement (an InitPlan).
-            rows = await conn.fetch(
-                "SELECT id, event_id, topic, message_key, type, envelope"
-                f" FROM {self._schema}.outbox WHERE status = 'not_published'"
-                " AND (SELECT pg_try_advisory_xact_lock($2))"
-                " ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
-                self._batch_size,
-                self._lock_key,
-            )
+            rows = await conn.fetch(self._next_batch, self._batch_size, self._lock_key)
             if not rows:
                 return 0
             refused = await self._send_in_order(rows)

@@ -229,3 +229,28 @@ async def test_relay_keeps_running_after_a_kafka_error(outbox: Outbox) -> None:
     assert failing.failed
     on_topic = await read_to_end(outbox.settings.bootstrap(), outbox.topic())
     assert [message.value["data"]["sequence"] for message in on_topic] == [0]
+
+
+async def test_a_row_another_transaction_holds_is_not_overtaken_by_its_key(outbox: Outbox) -> None:
+    await outbox.append([event("forum-c", 0)])
+    await outbox.append([event("forum-a", 0)])
+    held = (await outbox.rows())[1]
+    async with outbox.pool.acquire() as erasure, erasure.transaction():
+        # As erasure does: it rewrites the envelopes of the organisation's rows, locking them.
+        await erasure.execute(
+            f"UPDATE {SCHEMA}.outbox SET envelope = envelope #- '{{data,contact}}' WHERE id = $1",
+            held["id"],
+        )
+        await outbox.append([event("forum-a", 1), event("forum-b", 0)])
+        async with outbox.relay() as relay:
+            assert await relay.publish_batch() == 1  # what comes before the held row
+
+        before_commit = await read_to_end(outbox.settings.bootstrap(), outbox.topic())
+        assert [(message.key, message.value["data"]["sequence"]) for message in before_commit] == [
+            ("forum-c", 0)
+        ]
+
+    async with outbox.relay() as relay:
+        assert await relay.publish_batch() == 3
+    published = await read_to_end(outbox.settings.bootstrap(), outbox.topic())
+    assert event_ids_by_key(published) == outbox_ids_by_key(await outbox.rows())
