@@ -1,4 +1,9 @@
-"""Transactional outbox: append events with the state change; the relay publishes them in order."""
+"""Transactional outbox: append events with the state change; the relay publishes them in order.
+
+`append` writes outbox rows, and so does one more writer: the registration service's admitting
+statement (ADMIT in services/registration/store/registrations.py) inserts its
+`registration.made` row inside its one SQL statement. Both name the columns of ROW_COLUMNS.
+"""
 
 import asyncio
 import contextlib
@@ -26,16 +31,26 @@ from services.runtime.settings import Settings
 log = logging.getLogger(__name__)
 
 
+# What a writer of an outbox row gives, in this order (the rest is the relay's).
+ROW_COLUMNS = (
+    "event_id, topic, message_key, type, envelope, occurred_at, subject_id, scrub_on_publish"
+)
+
+
 @dataclass(frozen=True)
 class Outgoing:
-    """One event to publish on a topic; `subject_id` names the organisation it is about."""
+    """One event to publish on a topic; `subject_id` names the organisation it is about, and
+    `scrub_on_publish` the fields of its `data` the event log drops once it is published."""
 
     topic: Topic
     event: Envelope
     subject_id: UUID | None = None
+    scrub_on_publish: tuple[str, ...] = ()
 
 
-def outbox_row(message: Outgoing) -> tuple[UUID, str, str, str, str, datetime, UUID | None]:
+def outbox_row(
+    message: Outgoing,
+) -> tuple[UUID, str, str, str, str, datetime, UUID | None, list[str]]:
     event = message.event
     return (
         event.event_id,
@@ -45,6 +60,7 @@ def outbox_row(message: Outgoing) -> tuple[UUID, str, str, str, str, datetime, U
         event.model_dump_json(),
         event.occurred_at,
         message.subject_id,
+        list(message.scrub_on_publish),
     )
 
 
@@ -53,9 +69,8 @@ async def append(conn: Connection, schema: str, messages: Sequence[Outgoing]) ->
     if not messages:
         return
     await conn.executemany(
-        f"INSERT INTO {schema}.outbox"
-        " (event_id, topic, message_key, type, envelope, occurred_at, subject_id)"
-        " VALUES ($1, $2, $3, $4, $5::text::jsonb, $6, $7)",
+        f"INSERT INTO {schema}.outbox ({ROW_COLUMNS})"
+        " VALUES ($1, $2, $3, $4, $5::text::jsonb, $6, $7, $8)",
         [outbox_row(message) for message in messages],
     )
 
@@ -280,8 +295,15 @@ class OutboxRelay:
     async def _mark(
         self, conn: Connection, rows: Sequence[asyncpg.Record], refused: dict[int, Refusal]
     ) -> None:
+        # Scrubbed in the statement that marks the row: what the event log must not keep is
+        # gone once the broker has it, and not before. Only from an object: removing keys from
+        # anything else would fail the statement, and the relay with it, on every round.
         await conn.execute(
-            f"UPDATE {self._schema}.outbox SET status = 'published', published_at = now()"
+            f"UPDATE {self._schema}.outbox SET status = 'published', published_at = now(),"
+            " envelope = CASE WHEN scrub_on_publish <> '{}'"
+            " AND jsonb_typeof(envelope->'data') = 'object'"
+            " THEN jsonb_set(envelope, '{data}', (envelope->'data') - scrub_on_publish)"
+            " ELSE envelope END"
             " WHERE id = ANY($1::bigint[])",
             [row["id"] for row in rows if row["id"] not in refused],
         )

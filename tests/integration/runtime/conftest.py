@@ -32,14 +32,21 @@ class Outbox:
     def topic(self) -> str:
         return topic_name(Topic.FORUMS, self.settings.topic_prefix)
 
-    async def append(self, events: list[Envelope]) -> None:
+    async def append(self, events: list[Envelope], scrub_on_publish: tuple[str, ...] = ()) -> None:
         async with self.pool.acquire() as conn, conn.transaction():
-            await append(conn, SCHEMA, [Outgoing(Topic.FORUMS, event) for event in events])
+            await append(
+                conn,
+                SCHEMA,
+                [
+                    Outgoing(Topic.FORUMS, event, scrub_on_publish=scrub_on_publish)
+                    for event in events
+                ],
+            )
 
     async def rows(self) -> list[asyncpg.Record]:
         async with self.pool.acquire() as conn:
             return await conn.fetch(
-                "SELECT id, event_id, message_key, status, failed_at, failure_reason"
+                "SELECT id, event_id, message_key, status, failed_at, failure_reason, envelope"
                 f" FROM {SCHEMA}.outbox ORDER BY id"
             )
 

@@ -2,10 +2,11 @@
 
 import asyncio
 import contextlib
+import json
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaTimeoutError
@@ -15,7 +16,7 @@ from schemas.vocabulary import BERLIN
 from services.runtime.outbox import mark_for_replay
 from services.runtime.settings import Settings
 from tests.cli import run_dialognet
-from tests.integration.conftest import running_registration
+from tests.integration.conftest import RunningService, running_registration
 from tests.integration.delivery import event_ids_by_key, first_deliveries, outbox_ids_by_key
 from tests.integration.registration.intake_commands import forum_body, registration_body
 from tests.integration.runtime.conftest import SCHEMA, Outbox, event, running, stop
@@ -254,3 +255,64 @@ async def test_a_row_another_transaction_holds_is_not_overtaken_by_its_key(outbo
         assert await relay.publish_batch() == 3
     published = await read_to_end(outbox.settings.bootstrap(), outbox.topic())
     assert event_ids_by_key(published) == outbox_ids_by_key(await outbox.rows())
+
+
+async def test_fields_to_scrub_leave_the_stored_envelope_once_published(outbox: Outbox) -> None:
+    secret = event("forum-a", 0, token="only-for-the-recipient", kept="yes")
+    await outbox.append([secret], scrub_on_publish=("token", "absent"))
+    await outbox.append([event("forum-a", 1, token="not-scrubbed")])
+    [stored, _] = await outbox.rows()
+    assert stored["envelope"]["data"]["token"] == "only-for-the-recipient"  # until published
+
+    async with outbox.relay() as relay:
+        assert await relay.publish_batch() == 2
+
+    published = await read_to_end(outbox.settings.bootstrap(), outbox.topic())
+    assert [message.value["data"].get("token") for message in published] == [
+        "only-for-the-recipient",
+        "not-scrubbed",
+    ]
+    [scrubbed, untouched] = await outbox.rows()
+    assert scrubbed["envelope"]["data"] == {"sequence": 0, "kept": "yes"}
+    assert scrubbed["envelope"]["event_id"] == str(secret.event_id)
+    assert untouched["envelope"]["data"]["token"] == "not-scrubbed"
+
+
+async def test_the_cancel_token_travels_in_registration_made_but_leaves_the_outbox(
+    registration: RunningService,
+) -> None:
+    settings = registration.settings
+    forum = await registration.staff.post("/v1/forums", json=forum_body())
+    assert forum.status_code == 201, forum.text
+    made = await registration.public.post(
+        f"/v1/forums/{forum.json()['id']}/registrations", json=registration_body("t@example.org")
+    )
+    assert made.status_code == 201, made.text
+
+    [message] = await consume_until(
+        settings.bootstrap(), f"{settings.topic_prefix}registrations", 1
+    )
+    assert message.value["data"]["cancel_token"] == made.json()["cancel_token"]
+    stored = await _published_envelope(registration, message.value["event_id"])
+    assert "cancel_token" not in stored["data"]
+    assert stored["data"]["registration_id"] == made.json()["id"]
+
+
+async def _published_envelope(service: RunningService, event_id: str) -> dict[str, Any]:
+    """The outbox's copy of an event, once its row is marked published."""
+    conn = await service.database()
+    try:
+
+        async def published() -> bool:
+            status = await conn.fetchval(
+                "SELECT status FROM registration.outbox WHERE event_id = $1::uuid", event_id
+            )
+            return bool(status == "published")
+
+        await until(published, 10.0, "the row marked published")
+        envelope = await conn.fetchval(
+            "SELECT envelope::text FROM registration.outbox WHERE event_id = $1::uuid", event_id
+        )
+    finally:
+        await conn.close()
+    return cast(dict[str, Any], json.loads(envelope))
