@@ -38,6 +38,6 @@ def test_a_german_envelope_is_smaller_than_escaped() -> None:
 
 
 def test_umlauts_take_two_bytes_each_not_six() -> None:
-    envelope = {"data": {"text": "ä" * 1000}}
+    envelope: dict[str, object] = {"data": {"text": "ä" * 1000}}
 
     assert len(encode_envelope(envelope)) == len('{"data":{"text":""}}') + 2 * 1000
