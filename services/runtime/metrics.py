@@ -23,6 +23,16 @@ OUTBOX_PENDING = Gauge(
     "Outbox events not yet published (at last scrape)",
     ["schema"],
 )
+BACKGROUND_TASK_RESTARTS = Counter(
+    "dialognet_background_task_restarts_total",
+    "Restarts of a supervised background task (the outbox relay) after it crashed",
+    ["task"],
+)
+BACKGROUND_TASK_RUNNING = Gauge(
+    "dialognet_background_task_running",
+    "1 while a supervised background task runs; 0 while it waits to restart, ended or stopped",
+    ["task"],
+)
 CONSUMED = Counter(
     "dialognet_consumer_messages_total",
     "Messages a consumer finished with, by outcome (processed, duplicate, rejected, dead_lettered)",
