@@ -243,23 +243,12 @@ class OutboxRelay:
     async def _send_in_order(self, rows: Sequence[asyncpg.Record]) -> dict[int, Refusal]:
         """Send every row; returns the rows refused for good, by id.
 
-        A transient failure raises, once every queued message has its answer: nothing of the
-        batch is marked then, and the round is retried (consumers dedupe what went twice).
+        A transient failure raises: nothing of the batch is marked then, and the round is
+        retried (consumers dedupe what went out twice).
         """
-        refused: dict[int, Refusal] = {}
-        # send() queues in call order per partition; awaiting all acks afterwards keeps order
-        # while letting the producer batch.
-        queued: dict[int, asyncio.Future[object]] = {}
-        try:
-            for row in rows:
-                try:
-                    queued[row["id"]] = await self._send(row)
-                except Exception as error:  # refused by the client before it was queued
-                    if (refusal := refusal_of(error)) is None:
-                        raise
-                    refused[row["id"]] = refusal
-        finally:
-            answers = await asyncio.gather(*queued.values(), return_exceptions=True)
+        queued, refused = await self._queue_in_order(rows)
+        # Awaiting all acks only after queuing every row keeps order while the producer batches.
+        answers = await asyncio.gather(*queued.values(), return_exceptions=True)
         by_id = {row["id"]: row for row in rows}
         for row_id, answer in zip(queued, answers, strict=True):
             if isinstance(answer, BaseException):
@@ -271,6 +260,24 @@ class OutboxRelay:
                 if (refusal := await self._refusal_alone(by_id[row_id])) is not None:
                     refused[row_id] = refusal
         return refused
+
+    async def _queue_in_order(
+        self, rows: Sequence[asyncpg.Record]
+    ) -> tuple[dict[int, asyncio.Future[object]], dict[int, Refusal]]:
+        """Hand the rows to the producer in id order (it keeps that order per partition);
+        returns the deliveries, and the rows the client refused for good before queuing."""
+        queued: dict[int, asyncio.Future[object]] = {}
+        refused: dict[int, Refusal] = {}
+        for row in rows:
+            try:
+                queued[row["id"]] = await self._send(row)
+            except Exception as error:
+                if (refusal := refusal_of(error)) is None:
+                    for delivery in queued.values():  # they still go out; nobody awaits them
+                        delivery.add_done_callback(_retrieve_outcome)
+                    raise
+                refused[row["id"]] = refusal
+        return queued, refused
 
     async def _refusal_alone(self, row: asyncpg.Record) -> Refusal | None:
         """Send one row on its own and wait: its refusal for good, or None once published."""
@@ -317,7 +324,10 @@ class OutboxRelay:
             )
 
     def _report_refused(self, rows: Sequence[asyncpg.Record], refused: dict[int, Refusal]) -> None:
-        for row, refusal in ((row, refused[row["id"]]) for row in rows if row["id"] in refused):
+        for row in rows:
+            refusal = refused.get(row["id"])
+            if refusal is None:
+                continue
             metrics.OUTBOX_FAILED.labels(self._schema, refusal.reason).inc()
             # Id, type and reason only: the envelope holds personal data.
             log.error(
@@ -327,6 +337,12 @@ class OutboxRelay:
                 row["type"],
                 refusal,
             )
+
+
+def _retrieve_outcome(delivery: asyncio.Future[object]) -> None:
+    # Read, so that asyncio does not log a failed delivery as an exception never retrieved.
+    if not delivery.cancelled():
+        delivery.exception()
 
 
 def _topic_of(row: asyncpg.Record, prefix: str) -> str:
