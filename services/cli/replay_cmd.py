@@ -12,7 +12,7 @@ from schemas.vocabulary import BERLIN
 from services.cli.platform import DataDirOption, settings_for, with_database
 from services.registration.store import SCHEMA
 from services.runtime import db, kafka
-from services.runtime.outbox import mark_for_replay, pending_count, relay_for
+from services.runtime.outbox import failed_count, mark_for_replay, pending_count, relay_for
 from services.runtime.settings import Settings
 
 WAIT_FOR_RELAY_SECONDS = 120.0
@@ -25,6 +25,11 @@ def replay(
         help="Only events that occurred at or after this time (no offset: Europe/Berlin)",
     ),
     event_type: str | None = typer.Option(None, "--type", help="Only events of this type"),
+    only_failed: bool = typer.Option(
+        False,
+        "--failed",
+        help="Only events the broker refused for good (marked failed), once the cause is fixed",
+    ),
     data_dir: Path = DataDirOption,
 ) -> None:
     """Republish; consumers dedupe by event_id, so read models converge and no e-mail goes twice."""
@@ -38,12 +43,24 @@ def replay(
 
     async def work(conn: asyncpg.Connection) -> int:
         async with conn.transaction():
-            queued = await mark_for_replay(conn, SCHEMA, since=since, event_type=event_type)
+            queued = await mark_for_replay(
+                conn, SCHEMA, since=since, event_type=event_type, only_failed=only_failed
+            )
         await _drain(settings, conn)
+        _warn_of_failed(await failed_count(conn, SCHEMA))
         return queued
 
     queued = with_database(settings, "registration", work)
     typer.echo(f"republished {queued} events")
+
+
+def _warn_of_failed(failed: int) -> None:
+    if failed:
+        typer.echo(
+            f"{failed} events are marked failed: the broker refused them for good (why:"
+            f" failure_reason in {SCHEMA}.outbox); after fixing that, dialognet replay --failed",
+            err=True,
+        )
 
 
 async def _drain(settings: Settings, conn: asyncpg.Connection) -> None:

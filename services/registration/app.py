@@ -1,7 +1,5 @@
 """Composition root of the registration service: settings → pool → broker → HTTP app."""
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,6 +22,7 @@ from services.registration.intake import CONSUMER, IntakeConsumer
 from services.registration.services import Services
 from services.registration.store import SCHEMA, access
 from services.runtime import db, http, kafka
+from services.runtime.background import SupervisedTask
 from services.runtime.outbox import relay_for
 from services.runtime.ratelimit import RateLimiter
 from services.runtime.settings import Settings, load_settings
@@ -32,6 +31,8 @@ log = logging.getLogger(__name__)
 
 SERVICE = "registration"
 MIGRATIONS = "services.registration.migrations"
+# The relay's name in /health/ready and in the background task metrics.
+OUTBOX_RELAY = "outbox_relay"
 
 
 def build_broker(settings: Settings, consumer: IntakeConsumer) -> KafkaBroker:
@@ -73,13 +74,15 @@ async def running(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     await producer.start()
     services = Services.on(pool, cancel_secret)
     relay = relay_for(settings, pool=pool, producer=producer, schema=SCHEMA)
-    relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
+    relay_task = SupervisedTask(OUTBOX_RELAY, relay.run)
+    relay_task.start()
     broker = build_broker(settings, IntakeConsumer(services, producer, settings.topic_prefix))
     await broker.start()
     app.state.settings = settings
     app.state.services = services
     app.state.pool = pool
     app.state.broker = broker
+    app.state.relay_task = relay_task
     app.state.token_roles = TokenRoles(
         pool, _secret(settings), cache_seconds=settings.token_cache_seconds
     )
@@ -89,9 +92,7 @@ async def running(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         yield
     finally:
         await broker.stop()
-        relay_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await relay_task
+        await relay_task.stop()
         await producer.stop()
         await pool.close()
 
@@ -134,7 +135,13 @@ def create_api(settings: Settings) -> FastAPI:
         if not await app.state.broker.ping(timeout=2.0):
             raise ConnectionError("broker not reachable")
 
-    http.install_health_and_metrics(app, {"database": database_ready, "broker": broker_ready})
+    async def outbox_relay_ready() -> None:
+        await app.state.relay_task.check_running()
+
+    http.install_health_and_metrics(
+        app,
+        {"database": database_ready, "broker": broker_ready, OUTBOX_RELAY: outbox_relay_ready},
+    )
     return app
 
 

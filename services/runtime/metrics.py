@@ -12,10 +12,26 @@ OUTBOX_PUBLISH_FAILURES = Counter(
     "Relay rounds that failed and will be retried",
     ["schema"],
 )
+OUTBOX_FAILED = Counter(
+    "dialognet_outbox_failed_total",
+    "Outbox events refused for good and marked failed, left for `dialognet replay --failed`",
+    # reason: one of services.runtime.refusals (too_large, invalid_topic, invalid_record)
+    ["schema", "reason"],
+)
 OUTBOX_PENDING = Gauge(
     "dialognet_outbox_pending_events",
     "Outbox events not yet published (at last scrape)",
     ["schema"],
+)
+BACKGROUND_TASK_RESTARTS = Counter(
+    "dialognet_background_task_restarts_total",
+    "Restarts of a supervised background task (the outbox relay) after it crashed",
+    ["task"],
+)
+BACKGROUND_TASK_RUNNING = Gauge(
+    "dialognet_background_task_running",
+    "1 while a supervised background task runs; 0 while it waits to restart, ended or stopped",
+    ["task"],
 )
 CONSUMED = Counter(
     "dialognet_consumer_messages_total",

@@ -18,6 +18,7 @@ from services.registration.store.organizations import aliased_columns as organiz
 from services.registration.store.organizations import contact_from
 from services.registration.store.organizations import from_row as organization_from_row
 from services.runtime.db import Connection
+from services.runtime.outbox import ROW_COLUMNS as OUTBOX_COLUMNS
 
 COLUMNS = (
     "r.id, r.forum_id, r.organization_id, o.name AS organization_name, r.status, r.attendees,"
@@ -32,6 +33,10 @@ WAITLIST_POSITION = (
 )
 FROM = "registration.registrations r JOIN registration.organizations o ON o.id = r.organization_id"
 
+# The cancel token travels in registration.made to the registrant's confirmation; the event log
+# drops it once the event is published, so the outbox holds no way to cancel a registration.
+SCRUBBED_FROM_REGISTRATION_MADE = ("cancel_token",)
+
 # Admission in one statement, so the forum row lock lasts one statement and no round trip.
 # Order of locks, as everywhere: organisation seats row, then forum row, then registrations.
 # - open_forum: the forum takes registrations (a snapshot read; the UPDATE below re-checks it).
@@ -40,11 +45,13 @@ FROM = "registration.registrations r JOIN registration.organizations o ON o.id =
 # - seat: under the forum row lock, confirm when nobody waits and the seats fit, else waitlist
 #   (first in, first out); the counters are re-read after the lock, so no seat is sold twice.
 # - then the registration, its `registration.made` outbox row (status and position filled in
-#   here) and the Idempotency-Key record, all or nothing with the rest.
+#   here; a second writer of the outbox beside services.runtime.outbox.append, with the same
+#   columns) and the Idempotency-Key record, all or nothing with the rest.
 # - a forum cancelled, held or closed between the statement's snapshot and the row lock leaves
 #   `seat` empty after `organization_seats` was written: the guard raises, so the statement
 #   writes nothing (one statement, one implicit transaction) and the caller answers 409.
-ADMIT = """
+ADMIT = (
+    """
 WITH open_forum AS (
     SELECT id FROM registration.forums
     WHERE id = $1 AND status = 'scheduled' AND registration_deadline >= $3
@@ -80,12 +87,13 @@ registration AS (
     RETURNING id
 ),
 outbox AS (
-    INSERT INTO registration.outbox (event_id, topic, message_key, type, envelope, occurred_at,
-        subject_id)
+    INSERT INTO registration.outbox ("""
+    + OUTBOX_COLUMNS
+    + """)
     SELECT $15, 'registrations', $1::text, 'registration.made',
         jsonb_set(jsonb_set($16::text::jsonb, '{data,status}', to_jsonb(seat.status)),
                   '{data,waitlist_position}', coalesce(to_jsonb(seat.waitlist_position), 'null')),
-        $3, $2
+        $3, $2, $19::text[]
     FROM seat, registration
 ),
 idempotency AS (
@@ -102,6 +110,7 @@ SELECT EXISTS (SELECT 1 FROM open_forum) AS forum_open,
        CASE WHEN EXISTS (SELECT 1 FROM organization_seats) AND NOT EXISTS (SELECT 1 FROM seat)
             THEN registration.closed_while_admitting() END AS closed_while_admitting
 """
+)
 # SQLSTATE of closed_while_admitting() (migration 002).
 CLOSED_WHILE_ADMITTING = "DN001"
 
@@ -171,6 +180,7 @@ async def admit(
             event.model_dump_json(),
             idempotency_key,
             request_hash,
+            list(SCRUBBED_FROM_REGISTRATION_MADE),
         )
     except asyncpg.PostgresError as error:
         if error.sqlstate == CLOSED_WHILE_ADMITTING:

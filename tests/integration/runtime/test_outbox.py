@@ -2,108 +2,26 @@
 
 import asyncio
 import contextlib
+import json
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
-import asyncpg
-import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaTimeoutError
 
 from schemas.envelope import Envelope
-from schemas.topics import Topic, topic_name
 from schemas.vocabulary import BERLIN
-from services.runtime import db, kafka
-from services.runtime.outbox import OutboxRelay, Outgoing, append, mark_for_replay, relay_for
+from services.runtime.outbox import mark_for_replay
 from services.runtime.settings import Settings
 from tests.cli import run_dialognet
-from tests.integration.conftest import running_registration
+from tests.integration.conftest import RunningService, running_registration
 from tests.integration.delivery import event_ids_by_key, first_deliveries, outbox_ids_by_key
 from tests.integration.registration.intake_commands import forum_body, registration_body
+from tests.integration.runtime.conftest import SCHEMA, Outbox, event, running, stop
 from tests.kafka_helpers import ConsumedMessage, consume_until, read_to_end
 from tests.polling import until
-
-SCHEMA = "relay_test"
-
-
-@dataclass
-class Outbox:
-    """A schema holding only the runtime's outbox and inbox, and what a relay needs."""
-
-    settings: Settings
-    pool: asyncpg.Pool
-
-    def topic(self) -> str:
-        return topic_name(Topic.FORUMS, self.settings.topic_prefix)
-
-    async def append(self, events: list[Envelope]) -> None:
-        async with self.pool.acquire() as conn, conn.transaction():
-            await append(conn, SCHEMA, [Outgoing(Topic.FORUMS, event) for event in events])
-
-    async def rows(self) -> list[asyncpg.Record]:
-        async with self.pool.acquire() as conn:
-            return await conn.fetch(
-                f"SELECT id, event_id, message_key, status FROM {SCHEMA}.outbox ORDER BY id"
-            )
-
-    async def unpublished(self) -> int:
-        async with self.pool.acquire() as conn:
-            count: int = await conn.fetchval(
-                f"SELECT count(*) FROM {SCHEMA}.outbox WHERE status = 'not_published'"
-            )
-        return count
-
-    @contextlib.asynccontextmanager
-    async def relay(
-        self, batch_size: int = 500, poll_interval_seconds: float = 1.0
-    ) -> AsyncIterator[OutboxRelay]:
-        """A relay with its own pool and producer, as one replica of a service would have."""
-        pool = await db.create_pool(self.settings.service_database_url("relay"), max_size=3)
-        producer = kafka.new_producer(self.settings)
-        await producer.start()
-        settings = self.settings.model_copy(
-            update={
-                "outbox_batch_size": batch_size,
-                "outbox_poll_interval_seconds": poll_interval_seconds,
-            }
-        )
-        try:
-            yield relay_for(settings, pool=pool, producer=producer, schema=SCHEMA)
-        finally:
-            await producer.stop()
-            await pool.close()
-
-
-@pytest.fixture
-async def outbox(settings: Settings) -> AsyncIterator[Outbox]:
-    await kafka.ensure_topics(settings)
-    pool = await db.create_pool(settings.service_database_url("relay"), max_size=4)
-    async with pool.acquire() as conn:
-        await conn.execute(f"CREATE SCHEMA {SCHEMA}")
-        for _, sql in db.migration_files(db.RUNTIME_MIGRATIONS, SCHEMA):
-            await conn.execute(sql)
-    try:
-        yield Outbox(settings, pool)
-    finally:
-        await pool.close()
-
-
-def event(key: str, sequence: int, event_type: str = "forum.updated") -> Envelope:
-    return Envelope(type=event_type, producer="test", key=key, data={"sequence": sequence})
-
-
-async def running(relay: OutboxRelay) -> asyncio.Task[None]:
-    return asyncio.create_task(relay.run())
-
-
-async def stop(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
 
 
 def interleaved(keys: list[str], per_key: int) -> list[Envelope]:
@@ -173,7 +91,7 @@ async def test_the_relay_listens_again_after_losing_its_connection(outbox: Outbo
 
             await until(lambda: _listening(outbox), 20.0, "the relay listens again")
             await outbox.append([event("forum-1", 1)])
-            await until(lambda: _none_pending(outbox), 20.0, "the event published")
+            await until(outbox.none_pending, 20.0, "the event published")
         finally:
             await stop(task)
 
@@ -194,7 +112,7 @@ async def test_two_relays_publish_each_event_once_in_order(outbox: Outbox) -> No
         try:
             for start in range(0, len(events), 8):  # written while both relays run
                 await outbox.append(events[start : start + 8])
-            await until(lambda: _none_pending(outbox), 20.0, "every event published")
+            await until(outbox.none_pending, 20.0, "every event published")
         finally:
             for task in tasks:
                 await stop(task)
@@ -205,10 +123,6 @@ async def test_two_relays_publish_each_event_once_in_order(outbox: Outbox) -> No
     assert len(event_ids) == len(events)
     assert set(event_ids) == {str(e.event_id) for e in events}
     assert event_ids_by_key(published) == outbox_ids_by_key(await outbox.rows())
-
-
-async def _none_pending(outbox: Outbox) -> bool:
-    return await outbox.unpublished() == 0
 
 
 async def test_marked_for_replay_is_published_again(outbox: Outbox) -> None:
@@ -295,22 +209,16 @@ class FailingOnce:
 
 
 async def test_relay_keeps_running_after_a_kafka_error(outbox: Outbox) -> None:
-    async with outbox.relay() as relay:
-        failing = FailingOnce(relay._producer)
-        quick = OutboxRelay(
-            pool=relay._pool,
-            producer=cast(AIOKafkaProducer, failing),
-            schema=SCHEMA,
-            topic_prefix=outbox.settings.topic_prefix,
-            batch_size=10,
-            poll_interval_seconds=0.05,
-        )
-        task = await running(quick)
+    async with outbox.relay(
+        batch_size=10, poll_interval_seconds=0.05, through=FailingOnce
+    ) as relay:
+        failing = cast(FailingOnce, relay._producer)
+        task = await running(relay)
 
         async def published() -> bool:
             if task.done():  # a relay that stopped publishes nothing until the next restart
                 raise AssertionError(f"the relay stopped: {task.exception()!r}")
-            return await _none_pending(outbox)
+            return await outbox.none_pending()
 
         try:
             await outbox.append([event("forum-a", 0)])
@@ -322,3 +230,89 @@ async def test_relay_keeps_running_after_a_kafka_error(outbox: Outbox) -> None:
     assert failing.failed
     on_topic = await read_to_end(outbox.settings.bootstrap(), outbox.topic())
     assert [message.value["data"]["sequence"] for message in on_topic] == [0]
+
+
+async def test_a_row_another_transaction_holds_is_not_overtaken_by_its_key(outbox: Outbox) -> None:
+    await outbox.append([event("forum-c", 0)])
+    await outbox.append([event("forum-a", 0)])
+    held = (await outbox.rows())[1]
+    async with outbox.pool.acquire() as erasure, erasure.transaction():
+        # As erasure does: it rewrites the envelopes of the organisation's rows, locking them.
+        await erasure.execute(
+            f"UPDATE {SCHEMA}.outbox SET envelope = envelope #- '{{data,contact}}' WHERE id = $1",
+            held["id"],
+        )
+        await outbox.append([event("forum-a", 1), event("forum-b", 0)])
+        async with outbox.relay() as relay:
+            assert await relay.publish_batch() == 1  # what comes before the held row
+
+        before_commit = await read_to_end(outbox.settings.bootstrap(), outbox.topic())
+        assert [(message.key, message.value["data"]["sequence"]) for message in before_commit] == [
+            ("forum-c", 0)
+        ]
+
+    async with outbox.relay() as relay:
+        assert await relay.publish_batch() == 3
+    published = await read_to_end(outbox.settings.bootstrap(), outbox.topic())
+    assert event_ids_by_key(published) == outbox_ids_by_key(await outbox.rows())
+
+
+async def test_fields_to_scrub_leave_the_stored_envelope_once_published(outbox: Outbox) -> None:
+    secret = event("forum-a", 0, token="only-for-the-recipient", kept="yes")
+    await outbox.append([secret], scrub_on_publish=("token", "absent"))
+    await outbox.append([event("forum-a", 1, token="not-scrubbed")])
+    [stored, _] = await outbox.rows()
+    assert stored["envelope"]["data"]["token"] == "only-for-the-recipient"  # until published
+
+    async with outbox.relay() as relay:
+        assert await relay.publish_batch() == 2
+
+    published = await read_to_end(outbox.settings.bootstrap(), outbox.topic())
+    assert [message.value["data"].get("token") for message in published] == [
+        "only-for-the-recipient",
+        "not-scrubbed",
+    ]
+    [scrubbed, untouched] = await outbox.rows()
+    assert scrubbed["envelope"]["data"] == {"sequence": 0, "kept": "yes"}
+    assert scrubbed["envelope"]["event_id"] == str(secret.event_id)
+    assert untouched["envelope"]["data"]["token"] == "not-scrubbed"
+
+
+async def test_the_cancel_token_travels_in_registration_made_but_leaves_the_outbox(
+    registration: RunningService,
+) -> None:
+    settings = registration.settings
+    forum = await registration.staff.post("/v1/forums", json=forum_body())
+    assert forum.status_code == 201, forum.text
+    made = await registration.public.post(
+        f"/v1/forums/{forum.json()['id']}/registrations", json=registration_body("t@example.org")
+    )
+    assert made.status_code == 201, made.text
+
+    [message] = await consume_until(
+        settings.bootstrap(), f"{settings.topic_prefix}registrations", 1
+    )
+    assert message.value["data"]["cancel_token"] == made.json()["cancel_token"]
+    stored = await _published_envelope(registration, message.value["event_id"])
+    assert "cancel_token" not in stored["data"]
+    assert stored["data"]["registration_id"] == made.json()["id"]
+
+
+async def _published_envelope(service: RunningService, event_id: str) -> dict[str, Any]:
+    """The outbox's copy of an event, once its row is marked published."""
+    conn = await service.database()
+    try:
+
+        async def published() -> bool:
+            status = await conn.fetchval(
+                "SELECT status FROM registration.outbox WHERE event_id = $1::uuid", event_id
+            )
+            return bool(status == "published")
+
+        await until(published, 10.0, "the row marked published")
+        envelope = await conn.fetchval(
+            "SELECT envelope::text FROM registration.outbox WHERE event_id = $1::uuid", event_id
+        )
+    finally:
+        await conn.close()
+    return cast(dict[str, Any], json.loads(envelope))
