@@ -37,6 +37,11 @@ def test_a_complete_envelope_decodes_to_its_object() -> None:
         (b"{not json", "not JSON"),
         (b"[1, 2]", "not a JSON object"),
         (b'"register"', "not a JSON object"),
+        (b"[" * 100_000 + b"]" * 100_000, "not JSON: nested too deeply"),
+        (b'{"a": -' + b"9" * 5000 + b"}", "not JSON: a number with more than 4300 digits"),
+        (b'{"producer": "caf\xe9"}', "not JSON: not UTF-8"),  # Latin-1, not UTF-8
+        ('{"a": 1}'.encode("utf-16"), "not JSON: not UTF-8"),  # json.loads would take it
+        (b'{"producer": "\\ud800"}', "not JSON: a string holds an unpaired surrogate"),
     ],
 )
 def test_what_is_not_a_json_object_is_invalid(body: bytes, reason: str) -> None:
@@ -55,6 +60,12 @@ def test_each_required_field_is_named_when_missing(field: str) -> None:
 def test_key_and_correlation_may_be_absent() -> None:
     minimal = {name: ENVELOPE[name] for name in REQUIRED_ENVELOPE_FIELDS}
     assert decode_envelope(_json(minimal)) == minimal
+
+
+def test_an_escaped_surrogate_pair_is_a_character_and_decodes() -> None:
+    escaped = _json({**ENVELOPE, "producer": "portal \U0001f600"})  # ensure_ascii: \ud83d\ude00
+    assert b"\\ud83d\\ude00" in escaped
+    assert decode_envelope(escaped)["producer"] == "portal \U0001f600"
 
 
 def _json(value: dict[str, Any]) -> bytes:
