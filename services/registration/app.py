@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 
 import uvicorn
 from fastapi import FastAPI, Request, Response
-from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import REGISTRY
@@ -24,6 +23,8 @@ from services.registration.intake import CONSUMER, IntakeConsumer
 from services.registration.service import RegistrationService
 from services.registration.store import SCHEMA, access
 from services.runtime import db, http, kafka
+from services.runtime.consumer import Subscription, subscribe
+from services.runtime.deadletter import DeadLetterProducer
 from services.runtime.outbox import relay_for
 from services.runtime.ratelimit import RateLimiter
 from services.runtime.settings import Settings, load_settings
@@ -34,8 +35,8 @@ SERVICE = "registration"
 MIGRATIONS = "services.registration.migrations"
 
 
-def build_broker(settings: Settings, consumer: IntakeConsumer) -> KafkaBroker:
-    broker = KafkaBroker(
+def build_broker(settings: Settings) -> KafkaBroker:
+    return KafkaBroker(
         settings.bootstrap(),
         acks="all",
         enable_idempotence=settings.kafka_enable_idempotence,
@@ -44,18 +45,28 @@ def build_broker(settings: Settings, consumer: IntakeConsumer) -> KafkaBroker:
         ],
         log_level=logging.DEBUG,  # FastStream logs each message at this level
     )
-    # MANUAL: the handler acknowledges only after the inbox transaction committed (or the DLQ
-    # accepted the message); a transient failure nacks, so nothing is lost or skipped.
-    broker.subscriber(
-        topic_name(Topic.INTAKE, settings.topic_prefix),
+
+
+def subscribe_intake(
+    broker: KafkaBroker,
+    settings: Settings,
+    intake_consumer: IntakeConsumer,
+    dead_letters: DeadLetterProducer,
+) -> Subscription:
+    """The intake consumer on the runtime's wrapper: each command ends in its facts, a
+    rejection, a dead letter, or a retry; none is skipped."""
+    return subscribe(
+        broker,
+        [topic_name(Topic.INTAKE, settings.topic_prefix)],
+        consumer=CONSUMER,
         group_id=f"{settings.kafka_consumer_group_prefix}{CONSUMER}",
-        ack_policy=AckPolicy.MANUAL,
+        handler=intake_consumer.handle,
+        dead_letters=dead_letters,
         **{
             **kafka.consumer_options(settings),
             "fetch_max_wait_ms": settings.kafka_intake_fetch_max_wait_ms,
         },
-    )(consumer.handle)
-    return broker
+    )
 
 
 @asynccontextmanager
@@ -74,7 +85,8 @@ async def running(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     service = RegistrationService(pool, cancel_secret)
     relay = relay_for(settings, pool=pool, producer=producer, schema=SCHEMA)
     relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
-    broker = build_broker(settings, IntakeConsumer(service, producer, settings.topic_prefix))
+    broker = build_broker(settings)
+    app.state.intake = subscribe_intake(broker, settings, IntakeConsumer(service), producer)
     await broker.start()
     app.state.settings = settings
     app.state.service = service
@@ -134,7 +146,15 @@ def create_api(settings: Settings) -> FastAPI:
         if not await app.state.broker.ping(timeout=2.0):
             raise ConnectionError("broker not reachable")
 
-    http.install_health_and_metrics(app, {"database": database_ready, "broker": broker_ready})
+    async def intake_consumer_ready() -> None:
+        await app.state.intake.ready()
+
+    checks: dict[str, http.Check] = {
+        "database": database_ready,
+        "broker": broker_ready,
+        "intake_consumer": intake_consumer_ready,
+    }
+    http.install_health_and_metrics(app, checks)
     return app
 
 

@@ -1,83 +1,36 @@
 """Consumer of the intake topic: commands from other systems, run through the same service.
 
 Outcomes: processed (facts in the outbox), duplicate (inbox knew it), rejected (an
-`intake.rejected` fact saying why), dead-lettered (not an envelope at all). A transient failure
-is not acknowledged: the message is redelivered after a backoff, keeping per-key order.
+`intake.rejected` fact saying why). The runtime's consumer wrapper (services.runtime.consumer)
+dead-letters what is not an envelope or crashes the handler, and retries transient failures.
 """
 
-import asyncio
-import logging
 from typing import Any
 
-import asyncpg
-from aiokafka import AIOKafkaProducer, ConsumerRecord
-from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 
 from schemas import intake
 from schemas.catalog import TOPIC_OF_TYPE, UnknownType, parse_event
-from schemas.envelope import Envelope, InvalidEnvelope, decode_envelope, utc_now
+from schemas.envelope import Envelope, utc_now
 from schemas.intake import FieldProblem, IntakeRejected, IntakeRejectedData
-from schemas.topics import Topic, dlq_name
+from schemas.topics import Topic
 from services.registration import metrics as registration_metrics
 from services.registration.domain.errors import DomainError
 from services.registration.domain.trace import Trace
 from services.registration.service import RegistrationService
-from services.runtime import metrics
-from services.runtime.consumer import Backoff, observe_processed
-from services.runtime.deadletter import send_to_dlq
+from services.runtime.consumer import Outcome
 from services.runtime.http import validation_errors
 from services.runtime.inbox import AlreadyProcessed, InboxEntry
 
-log = logging.getLogger(__name__)
-
 CONSUMER = "registration-intake"
-TRANSIENT_ERRORS = (
-    OSError,
-    asyncio.TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
-    asyncpg.DeadlockDetectedError,
-    asyncpg.SerializationError,
-)
 
 
 class IntakeConsumer:
-    def __init__(
-        self, service: RegistrationService, producer: AIOKafkaProducer, prefix: str
-    ) -> None:
+    def __init__(self, service: RegistrationService) -> None:
         self._service = service
-        self._producer = producer
-        self._prefix = prefix
-        self._backoff = Backoff()
 
-    async def handle(self, message: KafkaMessage) -> None:
-        try:
-            raw = decode_envelope(message.body)
-        except InvalidEnvelope as error:
-            await self._dead_letter(message, str(error))
-            return
-        try:
-            outcome = await self.execute(raw)
-        except TRANSIENT_ERRORS as error:
-            metrics.CONSUMER_RETRIES.labels(CONSUMER).inc()
-            log.warning("intake: transient failure, will redeliver: %r", error)
-            await asyncio.sleep(self._backoff.next_delay())
-            await message.nack()  # seek back: the same message comes again, order kept
-            return
-        except Exception as error:
-            # A message that crashes the handler would crash it again: park it, keep going.
-            log.exception("intake: unexpected failure, dead-lettering the message")
-            await self._dead_letter(message, f"unexpected failure: {error!r}")
-            return
-        self._backoff.reset()
-        await message.ack()
-        metrics.CONSUMED.labels(CONSUMER, outcome).inc()
-        observe_processed(CONSUMER, message, raw.get("occurred_at"))
-
-    async def execute(self, raw: dict[str, Any]) -> str:
+    async def handle(self, raw: dict[str, Any]) -> Outcome:
+        """Run one decoded intake command; a command that breaks a rule yields its rejection."""
         entry = InboxEntry(CONSUMER, str(raw["event_id"]))
         try:
             command = parse_event(raw)
@@ -85,7 +38,7 @@ class IntakeConsumer:
                 raise UnknownType(f"{command.type!r} is a fact, not an intake command")
             await self._dispatch(command, entry)
         except AlreadyProcessed:
-            return "duplicate"
+            return Outcome.DUPLICATE
         except UnknownType as error:
             return await self._reject(raw, entry, 422, str(error), [])
         except ValidationError as error:
@@ -94,7 +47,7 @@ class IntakeConsumer:
         except DomainError as error:
             problems = [{"field": error.field, "message": error.message}] if error.field else []
             return await self._reject(raw, entry, error.status, error.message, problems)
-        return "processed"
+        return Outcome.PROCESSED
 
     async def _dispatch(self, command: Envelope, entry: InboxEntry) -> None:
         trace = Trace(
@@ -135,45 +88,36 @@ class IntakeConsumer:
         status: int,
         reason: str,
         problems: list[dict[str, str]],
-    ) -> str:
-        command_id = str(raw["event_id"])
-        rejection = IntakeRejected(
-            key=str(raw.get("key") or command_id),
-            producer="registration",
-            correlation_id=command_id,
-            causation_id=command_id,
-            data=IntakeRejectedData(
-                command_event_id=command_id,
-                command_type=str(raw["type"]),
-                producer=str(raw["producer"]),
-                status=status,
-                reason=reason,
-                errors=[FieldProblem(**problem) for problem in problems],
-                rejected_at=utc_now(),
-            ),
-        )
+    ) -> Outcome:
+        rejection = _rejection(raw, status, reason, problems)
         registration_metrics.REJECTIONS.labels(_reason_label(status)).inc()
         try:
             await self._service.record_rejection(rejection, entry)
         except AlreadyProcessed:
-            return "duplicate"
-        return "rejected"
+            return Outcome.DUPLICATE
+        return Outcome.REJECTED
 
-    async def _dead_letter(self, message: KafkaMessage, error: str) -> None:
-        record: ConsumerRecord[bytes, bytes] = message.raw_message  # type: ignore[assignment]
-        await send_to_dlq(
-            self._producer,
-            dlq_topic=dlq_name(Topic.INTAKE, self._prefix),
-            source_topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            key=record.key,
-            value=record.value,
-            error=error,
-        )
-        await message.ack()
-        metrics.CONSUMED.labels(CONSUMER, "dead_lettered").inc()
-        log.warning("intake: dead-lettered offset %s of %s: %s", record.offset, record.topic, error)
+
+def _rejection(
+    raw: dict[str, Any], status: int, reason: str, problems: list[dict[str, str]]
+) -> IntakeRejected:
+    """The `intake.rejected` fact of a command."""
+    command_id = str(raw["event_id"])
+    return IntakeRejected(
+        key=str(raw.get("key") or command_id),
+        producer="registration",
+        correlation_id=command_id,
+        causation_id=command_id,
+        data=IntakeRejectedData(
+            command_event_id=command_id,
+            command_type=str(raw["type"]),
+            producer=str(raw["producer"]),
+            status=status,
+            reason=reason,
+            errors=[FieldProblem(**problem) for problem in problems],
+            rejected_at=utc_now(),
+        ),
+    )
 
 
 def _reason_label(status: int) -> str:

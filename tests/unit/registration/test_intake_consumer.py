@@ -4,13 +4,13 @@ import json
 from typing import Any, cast
 
 import pytest
-from aiokafka import AIOKafkaProducer
 from faststream.kafka import TestKafkaBroker
 
 from schemas.envelope import REQUIRED_ENVELOPE_FIELDS, InvalidEnvelope, decode_envelope
-from services.registration.app import build_broker
+from services.registration.app import build_broker, subscribe_intake
 from services.registration.intake import IntakeConsumer
 from services.registration.service import RegistrationService
+from services.runtime.deadletter import Headers
 from services.runtime.settings import Settings
 
 ENVELOPE = {
@@ -79,8 +79,10 @@ class RecordingProducer:
     def __init__(self) -> None:
         self.sent: list[dict[str, Any]] = []
 
-    async def send_and_wait(self, topic: str, **message: Any) -> None:
-        self.sent.append({"topic": topic, **message})
+    async def send_and_wait(
+        self, topic: str, value: bytes | None = None, key: bytes | None = None, *, headers: Headers
+    ) -> None:
+        self.sent.append({"topic": topic, "value": value, "key": key, "headers": dict(headers)})
 
 
 class UntouchableService:
@@ -88,23 +90,28 @@ class UntouchableService:
         raise AssertionError(f"an invalid envelope must not reach the service ({name})")
 
 
-async def test_a_non_json_message_is_dead_lettered_with_its_reason() -> None:
+async def _consume(service: object, body: bytes, key: bytes) -> RecordingProducer:
+    """Run the intake consumer as the service subscribes it, on FastStream's test broker."""
     settings = Settings(kafka_bootstrap="localhost:9092", topic_prefix="unit.")
     producer = RecordingProducer()
-    service = cast(RegistrationService, UntouchableService())
-    consumer = IntakeConsumer(service, cast(AIOKafkaProducer, producer), "unit.")
-    broker = build_broker(settings, consumer)
-
+    broker = build_broker(settings)
+    consumer = IntakeConsumer(cast(RegistrationService, service))
+    subscribe_intake(broker, settings, consumer, producer)
     async with TestKafkaBroker(broker) as test_broker:
-        await test_broker.publish(b"\x00 not json", "unit.intake", key=b"forum-1")
+        await test_broker.publish(body, "unit.intake", key=key)
+    return producer
+
+
+async def test_a_non_json_message_is_dead_lettered_with_its_reason() -> None:
+    producer = await _consume(UntouchableService(), b"\x00 not json", b"forum-1")
 
     [dead] = producer.sent
     assert dead["topic"] == "unit.intake.dlq"
     assert dead["value"] == b"\x00 not json"
     assert dead["key"] == b"forum-1"
-    headers = dict(dead["headers"])
-    assert headers["error"].startswith(b"not JSON")
-    assert headers["source-topic"] == b"unit.intake"
+    assert dead["headers"]["error"].startswith(b"not JSON")
+    assert dead["headers"]["source-topic"] == b"unit.intake"
+    assert dead["headers"]["consumer"] == b"registration-intake"
 
 
 class CrashingService:
@@ -118,21 +125,15 @@ class CrashingService:
 
 
 async def test_a_message_that_crashes_the_handler_is_dead_lettered_not_skipped() -> None:
-    settings = Settings(kafka_bootstrap="localhost:9092", topic_prefix="unit.")
-    producer = RecordingProducer()
-    service = cast(RegistrationService, CrashingService())
-    consumer = IntakeConsumer(service, cast(AIOKafkaProducer, producer), "unit.")
-    broker = build_broker(settings, consumer)
     command = {
         **ENVELOPE,
         "type": "declare_interest",
         "data": {"organization_id": "0b6f3c9e-6a41-4f67-8a53-2f3f5d9a0c11"},
     }
 
-    async with TestKafkaBroker(broker) as test_broker:
-        await test_broker.publish(_json(command), "unit.intake", key=b"org-1")
+    producer = await _consume(CrashingService(), _json(command), b"org-1")
 
     [dead] = producer.sent
     assert dead["topic"] == "unit.intake.dlq"
     assert dead["value"] == _json(command)
-    assert b"bug in the handler" in dict(dead["headers"])["error"]
+    assert b"bug in the handler" in dead["headers"]["error"]
