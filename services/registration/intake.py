@@ -18,11 +18,17 @@ from services.registration import metrics as registration_metrics
 from services.registration.domain.errors import DomainError
 from services.registration.domain.trace import Trace
 from services.registration.service import RegistrationService
+from services.runtime.bounded import bounded_text
 from services.runtime.consumer import Outcome
 from services.runtime.http import validation_errors
 from services.runtime.inbox import AlreadyProcessed, InboxEntry
 
 CONSUMER = "registration-intake"
+# What a rejection echoes from its command is cut to this (a command may be megabytes of junk,
+# and the fact must stay far below the producer's 1 MB limit); the envelope's own limits are
+# below it, so a valid command's values are echoed whole.
+MAX_ECHOED_CHARS = 200
+MAX_ECHOED_ERRORS = 20
 
 
 class IntakeConsumer:
@@ -101,23 +107,34 @@ class IntakeConsumer:
 def _rejection(
     raw: dict[str, Any], status: int, reason: str, problems: list[dict[str, str]]
 ) -> IntakeRejected:
-    """The `intake.rejected` fact of a command."""
-    command_id = str(raw["event_id"])
+    """The `intake.rejected` fact of a command; everything it echoes is bounded."""
+    command_id = _echo(raw["event_id"])
+    listed = problems[:MAX_ECHOED_ERRORS]
+    said = _echo(reason)
+    if len(problems) > len(listed):
+        said += f" ({len(problems) - len(listed)} more errors not listed)"
     return IntakeRejected(
-        key=str(raw.get("key") or command_id),
+        key=_echo(raw.get("key") or command_id),
         producer="registration",
         correlation_id=command_id,
         causation_id=command_id,
         data=IntakeRejectedData(
             command_event_id=command_id,
-            command_type=str(raw["type"]),
-            producer=str(raw["producer"]),
+            command_type=_echo(raw["type"]),
+            producer=_echo(raw["producer"]),
             status=status,
-            reason=reason,
-            errors=[FieldProblem(**problem) for problem in problems],
+            reason=said,
+            errors=[
+                FieldProblem(field=_echo(problem["field"]), message=_echo(problem["message"]))
+                for problem in listed
+            ],
             rejected_at=utc_now(),
         ),
     )
+
+
+def _echo(value: object) -> str:
+    return bounded_text(value, MAX_ECHOED_CHARS)
 
 
 def _reason_label(status: int) -> str:

@@ -1,4 +1,5 @@
-"""The intake consumer's envelope decoding, and dead-lettering on FastStream's in-memory broker."""
+"""The intake consumer's envelope decoding, dead-lettering on FastStream's in-memory broker, and
+the bounds of what a rejection echoes."""
 
 import json
 from typing import Any, cast
@@ -6,11 +7,14 @@ from typing import Any, cast
 import pytest
 from faststream.kafka import TestKafkaBroker
 
-from schemas.envelope import REQUIRED_ENVELOPE_FIELDS, InvalidEnvelope, decode_envelope
+from schemas.envelope import REQUIRED_ENVELOPE_FIELDS, Envelope, InvalidEnvelope, decode_envelope
+from schemas.intake import IntakeRejected
 from services.registration.app import build_broker, subscribe_intake
-from services.registration.intake import IntakeConsumer
+from services.registration.intake import MAX_ECHOED_CHARS, MAX_ECHOED_ERRORS, IntakeConsumer
 from services.registration.service import RegistrationService
+from services.runtime.consumer import Outcome
 from services.runtime.deadletter import Headers
+from services.runtime.inbox import InboxEntry
 from services.runtime.settings import Settings
 
 ENVELOPE = {
@@ -137,3 +141,63 @@ async def test_a_message_that_crashes_the_handler_is_dead_lettered_not_skipped()
     assert dead["topic"] == "unit.intake.dlq"
     assert dead["value"] == _json(command)
     assert b"bug in the handler" in dead["headers"]["error"]
+
+
+class RejectionRecorder:
+    """Keeps the rejections the consumer records (the only service call a refused command makes)."""
+
+    def __init__(self) -> None:
+        self.rejections: list[Envelope] = []
+
+    async def record_rejection(self, rejection: Envelope, entry: InboxEntry) -> None:
+        self.rejections.append(rejection)
+
+
+async def _rejected(raw: dict[str, Any]) -> IntakeRejected:
+    service = RejectionRecorder()
+    outcome = await IntakeConsumer(cast(RegistrationService, service)).handle(raw)
+    assert outcome is Outcome.REJECTED
+    [rejection] = service.rejections
+    assert isinstance(rejection, IntakeRejected)
+    return rejection
+
+
+async def test_a_rejection_echoes_a_huge_type_bounded() -> None:
+    huge = "€" * 200_000  # ~600 kB in UTF-8, the issue's probe
+
+    rejection = await _rejected({**ENVELOPE, "type": huge, "key": huge})
+
+    data = rejection.data
+    assert data.command_type == "€" * (MAX_ECHOED_CHARS - 1) + "…"
+    assert len(rejection.key) == MAX_ECHOED_CHARS
+    assert len(data.reason) <= MAX_ECHOED_CHARS
+    assert data.reason.startswith("unknown message type '€€€")
+    assert len(rejection.to_json()) < 3_000
+
+
+async def test_a_rejection_bounds_the_producer_and_each_error() -> None:
+    contact = {"name": "Kim", "email": "@" * 50_000}
+    data = {"forum_id": "f" * 50_000, "contact": contact, "consent": True}
+    raw = {**ENVELOPE, "producer": "p" * 200_000, "data": data}
+
+    rejection = await _rejected(raw)
+
+    assert rejection.data.producer == "p" * (MAX_ECHOED_CHARS - 1) + "…"
+    errors = rejection.data.errors
+    assert {"producer", "data.contact.email", "data.forum_id"} <= {e.field for e in errors}
+    assert all(len(e.field) <= MAX_ECHOED_CHARS for e in errors)
+    assert all(len(e.message) <= MAX_ECHOED_CHARS for e in errors)
+    assert len(rejection.to_json()) < 10_000
+
+
+async def test_a_rejection_lists_at_most_twenty_errors_and_says_how_many_more() -> None:
+    schedule = {**ENVELOPE, "type": "schedule_forum", "data": {"topics": list(range(25))}}
+
+    rejection = await _rejected(schedule)
+
+    errors = rejection.data.errors
+    assert len(errors) == MAX_ECHOED_ERRORS
+    assert "data.topics.0" in {e.field for e in errors}
+    unlisted = int(rejection.data.reason.removeprefix("invalid command (").split()[0])
+    assert rejection.data.reason == f"invalid command ({unlisted} more errors not listed)"
+    assert unlisted >= 5  # 25 topics that are no text, and the required fields missing
