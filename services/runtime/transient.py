@@ -29,6 +29,11 @@ _TRANSIENT_DATABASE_ERRORS: tuple[type[Exception], ...] = (
     # 57014: statement_timeout under load; a statement that always times out blocks its
     # partition, which the retry metric and lag show, rather than parking a valid command.
     asyncpg.QueryCanceledError,
+    # asyncpg's own state errors: after pg_terminate_backend the pool handed out a connection
+    # still reading its termination ("cannot switch to state 15; another operation (2) is in
+    # progress", seen in the failover test); also no server matching target_session_attrs in a
+    # failover, and a statement cache outdated by a migration. The next connection succeeds.
+    asyncpg.InternalClientError,
 )
 
 # InterfaceError is mostly misuse of the API (DataError: a bad argument, which would fail again);

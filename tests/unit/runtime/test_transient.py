@@ -30,6 +30,12 @@ from services.runtime.transient import is_transient
         asyncpg.SerializationError("could not serialize access"),
         asyncpg.LockNotAvailableError("canceling statement due to lock timeout"),
         asyncpg.QueryCanceledError("canceling statement due to statement timeout"),
+        asyncpg.InternalClientError(
+            "cannot switch to state 15; another operation (2) is in progress"
+        ),
+        asyncpg.InterfaceError(
+            "cannot call Transaction.__aexit__(): the underlying connection is closed"
+        ),
         TimeoutError(),  # a pool acquire that waited too long
         ConnectionRefusedError(111, "Connection refused"),
         OSError(113, "No route to host"),
