@@ -21,6 +21,7 @@ from aiokafka import ConsumerRecord, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.subscriber.usecase import LogicSubscriber
 from faststream.message import StreamMessage
 
 from schemas.envelope import InvalidEnvelope, decode_envelope, utc_now
@@ -105,7 +106,7 @@ class Subscription:
         self._handler = handler
         self._dead_letters = dead_letters
         self._backoff = backoff or Backoff()
-        self._subscriber: Any = None
+        self._subscriber: LogicSubscriber[Any] | None = None
 
     def register(
         self, broker: KafkaBroker, topics: Sequence[str], group_id: str, **options: Any
@@ -113,7 +114,7 @@ class Subscription:
         # MANUAL: this class acknowledges only after the effect committed or the DLQ accepted the
         # message. The parser and decoder below keep FastStream from failing on a message before
         # the handler sees it (a lost message, like an escaping exception).
-        self._subscriber = broker.subscriber(
+        subscriber = broker.subscriber(
             *topics,
             group_id=group_id,
             ack_policy=AckPolicy.MANUAL,
@@ -121,7 +122,8 @@ class Subscription:
             decoder=_raw_body,
             **options,
         )
-        self._subscriber(self.handle)
+        subscriber(self.handle)
+        self._subscriber = subscriber
 
     async def ready(self) -> None:
         """Readiness: the subscriber runs and its consume loop is alive (raises if not)."""
