@@ -13,9 +13,9 @@ from services.registration.app import build_broker, subscribe_intake
 from services.registration.intake import MAX_ECHOED_CHARS, MAX_ECHOED_ERRORS, IntakeConsumer
 from services.registration.service import RegistrationService
 from services.runtime.consumer import Outcome
-from services.runtime.deadletter import Headers
 from services.runtime.inbox import InboxEntry
 from services.runtime.settings import Settings
+from tests.unit.runtime.recording_producer import RecordingProducer
 
 ENVELOPE = {
     "event_id": "5d0a3c1e-4a56-4f0c-9c2c-0d8b2a8f4e11",
@@ -74,19 +74,6 @@ def test_an_escaped_surrogate_pair_is_a_character_and_decodes() -> None:
 
 def _json(value: dict[str, Any]) -> bytes:
     return json.dumps(value).encode()
-
-
-class RecordingProducer:
-    """Stands in for the aiokafka producer the consumer dead-letters with (not patched by
-    TestKafkaBroker); keeps what was sent."""
-
-    def __init__(self) -> None:
-        self.sent: list[dict[str, Any]] = []
-
-    async def send_and_wait(
-        self, topic: str, value: bytes | None = None, key: bytes | None = None, *, headers: Headers
-    ) -> None:
-        self.sent.append({"topic": topic, "value": value, "key": key, "headers": dict(headers)})
 
 
 class UntouchableService:

@@ -9,13 +9,14 @@ from typing import Any
 
 import asyncpg
 import pytest
-from aiokafka.errors import KafkaConnectionError, MessageSizeTooLargeError
+from aiokafka.errors import MessageSizeTooLargeError
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.message import KafkaAckableMessage
 from prometheus_client import REGISTRY
 
 from services.runtime.consumer import Backoff, Outcome, Unprocessable, subscribe
-from services.runtime.deadletter import MAX_ERROR_HEADER_BYTES, Headers
+from services.runtime.deadletter import MAX_ERROR_HEADER_BYTES
+from tests.unit.runtime.recording_producer import RecordingProducer
 
 TOPIC = "unit.things"
 ENVELOPE = {
@@ -52,24 +53,6 @@ def acks(monkeypatch: pytest.MonkeyPatch) -> Acknowledgements:
     monkeypatch.setattr(KafkaAckableMessage, "ack", recording_ack)
     monkeypatch.setattr(KafkaAckableMessage, "nack", recording_nack)
     return recorded
-
-
-class RecordingProducer:
-    """Stands in for the aiokafka producer the wrapper dead-letters with; keeps what was sent
-    and fails the first `failures` sends with `error`."""
-
-    def __init__(self, failures: int = 0, error: Exception | None = None) -> None:
-        self.sent: list[dict[str, Any]] = []
-        self._failures = failures
-        self._error = error or KafkaConnectionError("broker gone")
-
-    async def send_and_wait(
-        self, topic: str, value: bytes | None = None, key: bytes | None = None, *, headers: Headers
-    ) -> None:
-        if self._failures:
-            self._failures -= 1
-            raise self._error
-        self.sent.append({"topic": topic, "value": value, "key": key, "headers": dict(headers)})
 
 
 class Handler:
