@@ -1,6 +1,7 @@
-"""The consumer wrapper every service subscribes with: each consumed message ends in exactly one
-of effect (processed, duplicate, rejected → ack), dead letter (→ `<topic>.dlq`, then ack), or
-retry (not acked: redelivered after a backoff, per-partition order kept). Nothing is skipped.
+"""The consumer wrapper every service subscribes with: each message ends in exactly one outcome.
+
+Effect (processed, duplicate, rejected → ack), dead letter (→ `<topic>.dlq`, then ack), or retry
+(not acked: redelivered after a backoff, per-partition order kept). Nothing is skipped.
 
 Why a wrapper: under FastStream's MANUAL ack an exception escaping the handler is logged and
 swallowed, and the next message's ack commits the consumer's position past it: the message is

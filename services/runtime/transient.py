@@ -1,4 +1,4 @@
-"""Which failures are transient: the same work will succeed once the database or broker is back.
+"""Which failures are transient: the same work succeeds once the database or broker is back.
 
 A consumer retries these (not acknowledged, redelivered after a backoff, order kept) instead of
 dead-lettering a message that is fine. Everything else that escapes a handler is treated as
