@@ -41,7 +41,8 @@ def _json_value(body: bytes) -> Any:
     """json.loads, refusing with InvalidEnvelope what it cannot decode safely."""
     try:
         # UTF-8 only (RFC 8259 between systems): json.loads of bytes would also guess UTF-16/32.
-        text = body.decode("utf-8")
+        # A leading byte order mark is ignored, as RFC 8259 allows (editors write one).
+        text = body.decode("utf-8-sig")
         value = json.loads(text)
     except UnicodeDecodeError as error:
         raise InvalidEnvelope(f"not JSON: not UTF-8 ({error})") from error

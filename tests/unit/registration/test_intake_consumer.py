@@ -61,6 +61,10 @@ def test_each_required_field_is_named_when_missing(field: str) -> None:
     assert str(refused.value) == f"missing envelope fields: {field}"
 
 
+def test_a_leading_byte_order_mark_is_ignored() -> None:
+    assert decode_envelope(b"\xef\xbb\xbf" + _json(ENVELOPE)) == ENVELOPE
+
+
 def test_key_and_correlation_may_be_absent() -> None:
     minimal = {name: ENVELOPE[name] for name in REQUIRED_ENVELOPE_FIELDS}
     assert decode_envelope(_json(minimal)) == minimal
