@@ -40,7 +40,7 @@ def _value(raw: bytes | None) -> Any:
         return None
     try:
         return json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # dead letters include JSON nested too deeply to decode
         return raw
 
 

@@ -6,7 +6,6 @@ from contextlib import asynccontextmanager
 
 import uvicorn
 from fastapi import FastAPI, Request, Response
-from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import REGISTRY
@@ -23,6 +22,8 @@ from services.registration.services import Services
 from services.registration.store import SCHEMA, access
 from services.runtime import db, http, kafka
 from services.runtime.background import SupervisedTask
+from services.runtime.consumer import Subscription, subscribe
+from services.runtime.deadletter import DeadLetterProducer
 from services.runtime.outbox import relay_for
 from services.runtime.ratelimit import RateLimiter
 from services.runtime.settings import Settings, load_settings
@@ -35,8 +36,8 @@ MIGRATIONS = "services.registration.migrations"
 OUTBOX_RELAY = "outbox_relay"
 
 
-def build_broker(settings: Settings, consumer: IntakeConsumer) -> KafkaBroker:
-    broker = KafkaBroker(
+def build_broker(settings: Settings) -> KafkaBroker:
+    return KafkaBroker(
         settings.bootstrap(),
         acks="all",
         enable_idempotence=settings.kafka_enable_idempotence,
@@ -45,18 +46,28 @@ def build_broker(settings: Settings, consumer: IntakeConsumer) -> KafkaBroker:
         ],
         log_level=logging.DEBUG,  # FastStream logs each message at this level
     )
-    # MANUAL: the handler acknowledges only after the inbox transaction committed (or the DLQ
-    # accepted the message); a transient failure nacks, so nothing is lost or skipped.
-    broker.subscriber(
-        topic_name(Topic.INTAKE, settings.topic_prefix),
+
+
+def subscribe_intake(
+    broker: KafkaBroker,
+    settings: Settings,
+    intake_consumer: IntakeConsumer,
+    dead_letters: DeadLetterProducer,
+) -> Subscription:
+    """The intake consumer on the runtime's wrapper: each command ends in its facts, a
+    rejection, a dead letter, or a retry; none is skipped."""
+    return subscribe(
+        broker,
+        [topic_name(Topic.INTAKE, settings.topic_prefix)],
+        consumer=CONSUMER,
         group_id=f"{settings.kafka_consumer_group_prefix}{CONSUMER}",
-        ack_policy=AckPolicy.MANUAL,
+        handler=intake_consumer.handle,
+        dead_letters=dead_letters,
         **{
             **kafka.consumer_options(settings),
             "fetch_max_wait_ms": settings.kafka_intake_fetch_max_wait_ms,
         },
-    )(consumer.handle)
-    return broker
+    )
 
 
 @asynccontextmanager
@@ -76,7 +87,8 @@ async def running(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     relay = relay_for(settings, pool=pool, producer=producer, schema=SCHEMA)
     relay_task = SupervisedTask(OUTBOX_RELAY, relay.run)
     relay_task.start()
-    broker = build_broker(settings, IntakeConsumer(services, producer, settings.topic_prefix))
+    broker = build_broker(settings)
+    app.state.intake = subscribe_intake(broker, settings, IntakeConsumer(services), producer)
     await broker.start()
     app.state.settings = settings
     app.state.services = services
@@ -138,10 +150,16 @@ def create_api(settings: Settings) -> FastAPI:
     async def outbox_relay_ready() -> None:
         await app.state.relay_task.check_running()
 
-    http.install_health_and_metrics(
-        app,
-        {"database": database_ready, "broker": broker_ready, OUTBOX_RELAY: outbox_relay_ready},
-    )
+    async def intake_consumer_ready() -> None:
+        await app.state.intake.ready()
+
+    checks: dict[str, http.Check] = {
+        "database": database_ready,
+        "broker": broker_ready,
+        OUTBOX_RELAY: outbox_relay_ready,
+        "intake_consumer": intake_consumer_ready,
+    }
+    http.install_health_and_metrics(app, checks)
     return app
 
 

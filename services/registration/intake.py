@@ -1,99 +1,52 @@
 """Consumer of the intake topic: commands from other systems, run through the same service.
 
 Outcomes: processed (facts in the outbox), duplicate (inbox knew it), rejected (an
-`intake.rejected` fact saying why), dead-lettered (not an envelope at all). A transient failure
-is not acknowledged: the message is redelivered after a backoff, keeping per-key order.
+`intake.rejected` fact saying why). The runtime's consumer wrapper (services.runtime.consumer)
+dead-letters what is not an envelope or crashes the handler, and retries transient failures.
 """
 
-import asyncio
-import logging
 from typing import Any
 
-import asyncpg
-from aiokafka import AIOKafkaProducer, ConsumerRecord
-from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 
 from schemas import intake
 from schemas.catalog import TOPIC_OF_TYPE, UnknownType, parse_event
-from schemas.envelope import Envelope, InvalidEnvelope, decode_envelope, utc_now
+from schemas.envelope import Envelope, utc_now
 from schemas.intake import FieldProblem, IntakeRejected, IntakeRejectedData
-from schemas.topics import Topic, dlq_name
+from schemas.topics import Topic
 from services.registration import metrics as registration_metrics
 from services.registration.domain.errors import DomainError, reason_of_status
 from services.registration.domain.trace import Trace
 from services.registration.services import Services
 from services.registration.store import SCHEMA, facts
-from services.runtime import metrics, unit_of_work
-from services.runtime.consumer import Backoff, observe_processed
-from services.runtime.deadletter import send_to_dlq
+from services.runtime import unit_of_work
+from services.runtime.bounded import bounded_text
+from services.runtime.consumer import Outcome
 from services.runtime.http import validation_errors
 from services.runtime.inbox import AlreadyProcessed, InboxEntry
 
-log = logging.getLogger(__name__)
-
 CONSUMER = "registration-intake"
-TRANSIENT_ERRORS = (
-    OSError,
-    asyncio.TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
-    asyncpg.DeadlockDetectedError,
-    asyncpg.SerializationError,
-)
+# What a rejection echoes from its command is cut to this (a command may be megabytes of junk,
+# and the fact must stay far below the producer's 1 MB limit); the envelope's own limits are
+# below it, so a valid command's values are echoed whole.
+MAX_ECHOED_CHARS = 200
+MAX_ECHOED_ERRORS = 20
 
 
 class IntakeConsumer:
-    def __init__(self, services: Services, producer: AIOKafkaProducer, prefix: str) -> None:
+    def __init__(self, services: Services) -> None:
         self._services = services
-        self._producer = producer
-        self._prefix = prefix
-        self._backoff = Backoff()
 
-    async def handle(self, message: KafkaMessage) -> None:
-        try:
-            raw = decode_envelope(message.body)
-        except InvalidEnvelope as error:
-            await self._dead_letter(message, str(error))
-            return
-        try:
-            outcome = await self.execute(raw)
-        except TRANSIENT_ERRORS as error:
-            metrics.CONSUMER_RETRIES.labels(CONSUMER).inc()
-            log.warning("intake: transient failure, will redeliver: %r", error)
-            await asyncio.sleep(self._backoff.next_delay())
-            await message.nack()  # seek back: the same message comes again, order kept
-            return
-        except Exception as error:
-            # A message that crashes the handler would crash it again: park it, keep going.
-            log.exception("intake: unexpected failure, dead-lettering the message")
-            await self._dead_letter(message, f"unexpected failure: {error!r}")
-            return
-        self._backoff.reset()
-        await message.ack()
-        metrics.CONSUMED.labels(CONSUMER, outcome).inc()
-        observe_processed(CONSUMER, message, raw.get("occurred_at"))
-
-    async def execute(self, raw: dict[str, Any]) -> str:
+    async def handle(self, raw: dict[str, Any]) -> Outcome:
+        """Run one decoded intake command; a command that breaks a rule yields its rejection."""
         entry = InboxEntry(CONSUMER, str(raw["event_id"]))
         try:
-            command = parse_event(raw)
-            if TOPIC_OF_TYPE[command.type] is not Topic.INTAKE:
-                raise UnknownType(f"{command.type!r} is a fact, not an intake command")
-            await self._dispatch(command, entry)
+            await self._dispatch(parse_command(raw), entry)
         except AlreadyProcessed:
-            return "duplicate"
-        except UnknownType as error:
-            return await self._reject(raw, entry, 422, str(error), [])
-        except ValidationError as error:
-            problems = validation_errors(error.errors())
-            return await self._reject(raw, entry, 422, "invalid command", problems)
-        except DomainError as error:
-            problems = [{"field": error.field, "message": error.message}] if error.field else []
-            return await self._reject(raw, entry, error.status, error.message, problems)
-        return "processed"
+            return Outcome.DUPLICATE
+        except (UnknownType, ValidationError, DomainError) as error:
+            return await self._reject(rejection_for(raw, error), entry)
+        return Outcome.PROCESSED
 
     async def _dispatch(self, command: Envelope, entry: InboxEntry) -> None:
         """Run the command through the same service functions as HTTP, in a transaction that
@@ -130,52 +83,67 @@ class IntakeConsumer:
             case _:
                 raise UnknownType(f"no handler for {command.type!r}")
 
-    async def _reject(
-        self,
-        raw: dict[str, Any],
-        entry: InboxEntry,
-        status: int,
-        reason: str,
-        problems: list[dict[str, str]],
-    ) -> str:
-        command_id = str(raw["event_id"])
-        rejection = IntakeRejected(
-            key=str(raw.get("key") or command_id),
-            producer="registration",
-            correlation_id=command_id,
-            causation_id=command_id,
-            data=IntakeRejectedData(
-                command_event_id=command_id,
-                command_type=str(raw["type"]),
-                producer=str(raw["producer"]),
-                status=status,
-                reason=reason,
-                errors=[FieldProblem(**problem) for problem in problems],
-                rejected_at=utc_now(),
-            ),
-        )
-        registration_metrics.REJECTIONS.labels(reason_of_status(status)).inc()
+    async def _reject(self, rejection: IntakeRejected, entry: InboxEntry) -> Outcome:
+        registration_metrics.REJECTIONS.labels(reason_of_status(rejection.data.status)).inc()
         # The answer to a command that broke a rule is a fact too, recorded once like any other.
         unit = unit_of_work.claiming(self._services.pool, schema=SCHEMA, entry=entry)
         try:
             async with unit() as conn:
                 await facts.append(conn, Topic.INTAKE_REJECTED, [rejection])
         except AlreadyProcessed:
-            return "duplicate"
-        return "rejected"
+            return Outcome.DUPLICATE
+        return Outcome.REJECTED
 
-    async def _dead_letter(self, message: KafkaMessage, error: str) -> None:
-        record: ConsumerRecord[bytes, bytes] = message.raw_message  # type: ignore[assignment]
-        await send_to_dlq(
-            self._producer,
-            dlq_topic=dlq_name(Topic.INTAKE, self._prefix),
-            source_topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            key=record.key,
-            value=record.value,
-            error=error,
-        )
-        await message.ack()
-        metrics.CONSUMED.labels(CONSUMER, "dead_lettered").inc()
-        log.warning("intake: dead-lettered offset %s of %s: %s", record.offset, record.topic, error)
+
+def parse_command(raw: dict[str, Any]) -> Envelope:
+    """The typed intake command, or UnknownType / ValidationError saying why not."""
+    command = parse_event(raw)
+    if TOPIC_OF_TYPE[command.type] is not Topic.INTAKE:
+        raise UnknownType(f"{command.type!r} is a fact, not an intake command")
+    return command
+
+
+def rejection_for(
+    raw: dict[str, Any], error: UnknownType | ValidationError | DomainError
+) -> IntakeRejected:
+    """The `intake.rejected` fact answering a command refused with `error`: the status the same
+    HTTP request would have had, the reason and each field's problem."""
+    if isinstance(error, ValidationError):
+        return _rejection(raw, 422, "invalid command", validation_errors(error.errors()))
+    if isinstance(error, DomainError):
+        problems = [{"field": error.field, "message": error.message}] if error.field else []
+        return _rejection(raw, error.status, error.message, problems)
+    return _rejection(raw, 422, str(error), [])
+
+
+def _rejection(
+    raw: dict[str, Any], status: int, reason: str, problems: list[dict[str, str]]
+) -> IntakeRejected:
+    """The `intake.rejected` fact of a command; everything it echoes is bounded."""
+    command_id = _echo(raw["event_id"])
+    listed = problems[:MAX_ECHOED_ERRORS]
+    said = _echo(reason)
+    if len(problems) > len(listed):
+        said += f" ({len(problems) - len(listed)} more errors not listed)"
+    return IntakeRejected(
+        key=_echo(raw.get("key") or command_id),
+        producer="registration",
+        correlation_id=command_id,
+        causation_id=command_id,
+        data=IntakeRejectedData(
+            command_event_id=command_id,
+            command_type=_echo(raw["type"]),
+            producer=_echo(raw["producer"]),
+            status=status,
+            reason=said,
+            errors=[
+                FieldProblem(field=_echo(problem["field"]), message=_echo(problem["message"]))
+                for problem in listed
+            ],
+            rejected_at=utc_now(),
+        ),
+    )
+
+
+def _echo(value: object) -> str:
+    return bounded_text(value, MAX_ECHOED_CHARS)

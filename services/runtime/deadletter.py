@@ -1,25 +1,61 @@
 """Dead-letter publishing: a message that can never succeed is parked with the reason why."""
 
-from aiokafka import AIOKafkaProducer
+from dataclasses import dataclass
+from typing import Protocol
+
+from aiokafka.errors import MessageSizeTooLargeError, RecordTooLargeError
+
+from schemas.topics import DLQ_SUFFIX
+from services.runtime.bounded import bounded_utf8
 
 MAX_ERROR_HEADER_BYTES = 1000
 
+Headers = list[tuple[str, bytes]]
 
-async def send_to_dlq(
-    producer: AIOKafkaProducer,
-    *,
-    dlq_topic: str,
-    source_topic: str,
-    partition: int,
-    offset: int,
-    key: bytes | None,
-    value: bytes | None,
-    error: str,
-) -> None:
-    headers = [
-        ("error", error.encode()[:MAX_ERROR_HEADER_BYTES]),
-        ("source-topic", source_topic.encode()),
-        ("source-partition", str(partition).encode()),
-        ("source-offset", str(offset).encode()),
-    ]
-    await producer.send_and_wait(dlq_topic, value=value, key=key, headers=headers)
+
+class DeadLetterProducer(Protocol):
+    """What dead-lettering needs of a producer (aiokafka's AIOKafkaProducer is one)."""
+
+    async def send_and_wait(
+        self, topic: str, value: bytes | None = None, key: bytes | None = None, *, headers: Headers
+    ) -> object: ...
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A consumed message, where it came from, and why it can never succeed."""
+
+    source_topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    error: str
+    consumer: str
+
+    @property
+    def topic(self) -> str:
+        """`<source topic>.dlq`: every consumed topic has its own dead-letter topic."""
+        return f"{self.source_topic}{DLQ_SUFFIX}"
+
+    def headers(self) -> Headers:
+        return [
+            ("error", bounded_utf8(self.error, MAX_ERROR_HEADER_BYTES)),
+            ("source-topic", self.source_topic.encode()),
+            ("source-partition", str(self.partition).encode()),
+            ("source-offset", str(self.offset).encode()),
+            ("consumer", self.consumer.encode()),
+        ]
+
+
+async def send_to_dlq(producer: DeadLetterProducer, letter: DeadLetter) -> None:
+    """Publish the original key and value with the reason; returns once the broker has it."""
+    headers = letter.headers()
+    try:
+        await producer.send_and_wait(letter.topic, letter.value, letter.key, headers=headers)
+    except (MessageSizeTooLargeError, RecordTooLargeError):
+        # The original plus our headers is over the size limit: retrying would block the
+        # partition for good. Park the reason alone; the original stays at source-offset.
+        size = len(letter.value or b"")
+        omitted = [*headers, ("value-omitted", f"{size} bytes, over the size limit".encode())]
+        await producer.send_and_wait(letter.topic, None, letter.key, headers=omitted)

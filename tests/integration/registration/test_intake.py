@@ -1,9 +1,14 @@
-"""Intake commands over the real broker: facts, rejections, dead letters, duplicates, `emit`."""
+"""Intake commands over the real broker: facts, rejections, dead letters, duplicates, `emit`,
+and the probes that were lost or blocked (deep JSON, huge numbers, bad headers, huge fields,
+a database failover)."""
 
 import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.cli import run_dialognet
 from tests.integration.conftest import RunningService
@@ -13,7 +18,8 @@ from tests.integration.registration.intake_commands import (
     register_command,
     registration_body,
 )
-from tests.kafka_helpers import ConsumedMessage, consume_until, produce
+from tests.kafka_helpers import ConsumedMessage, consume_until, produce, read_to_end
+from tests.polling import until
 
 
 def _topic(service: RunningService, name: str) -> str:
@@ -295,3 +301,167 @@ async def test_emit_publishes_a_valid_command_and_refuses_an_invalid_file(
         lambda message: message.value["event_id"] == valid["event_id"],
     )
     assert all(message.value["event_id"] != invalid["event_id"] for message in on_intake)
+
+
+async def test_probes_that_were_lost_are_dead_lettered_where_they_came_from(
+    registration: RunningService,
+) -> None:
+    forum_id = await _schedule(registration)
+    deep = b"[" * 1000 + b"]" * 1000  # RecursionError in json.loads
+    huge_number = json.dumps(register_command(forum_id, "huge@example.org")).replace(
+        '"attendees": 1', '"attendees": ' + "9" * 5000
+    )  # ValueError: Python's int-string limit
+    valid = register_command(forum_id, "after@example.org")
+    for probe in (deep, huge_number.encode()):
+        await _publish(registration, probe, forum_id)
+    await _publish(registration, valid, forum_id)
+
+    # On the same partition after both probes: nothing blocked, nothing skipped.
+    await _fact(registration, "registrations", valid["event_id"])
+    dead = await consume_until(
+        registration.settings.bootstrap(), _topic(registration, "intake.dlq"), 2
+    )
+    sources = await consume_until(
+        registration.settings.bootstrap(), _topic(registration, "intake"), 3
+    )
+    reasons = ["not JSON: nested too deeply", "not JSON: a number with more than 4300 digits"]
+    for letter, source, reason in zip(dead, sources[:2], reasons, strict=True):
+        assert letter.value == source.value  # the original bytes
+        assert letter.key == forum_id
+        assert letter.headers["error"] == reason
+        assert letter.headers["source-topic"] == _topic(registration, "intake")
+        assert letter.headers["source-partition"] == str(source.partition)
+        assert letter.headers["source-offset"] == str(source.offset)
+        assert letter.headers["consumer"] == "registration-intake"
+
+
+async def test_a_command_with_a_null_or_non_utf8_header_is_processed_not_lost(
+    registration: RunningService,
+) -> None:
+    forum_id = await _schedule(registration)
+    register = register_command(forum_id, "headers@example.org")
+    producer = AIOKafkaProducer(bootstrap_servers=registration.settings.bootstrap())
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            _topic(registration, "intake"),
+            json.dumps(register).encode(),
+            key=forum_id.encode(),
+            headers=[("trace", None), ("origin", b"Stra\xdfe")],  # null; Latin-1 "Straße"
+        )
+    finally:
+        await producer.stop()
+
+    made = await _fact(registration, "registrations", register["event_id"])
+    assert made.value["data"]["contact"]["email"] == "headers@example.org"
+
+
+async def test_a_600_kb_command_yields_a_small_rejection_and_the_next_command_its_fact(
+    registration: RunningService,
+) -> None:
+    forum_id = await _schedule(registration)
+    huge = "€" * 200_000  # 600 kB in UTF-8
+    by_type = command(huge, {"forum_id": forum_id})
+    by_producer = {**register_command(forum_id, "big@example.org"), "producer": huge}
+    valid = register_command(forum_id, "after-big@example.org")
+    for message in (by_type, by_producer, valid):
+        body = json.dumps(message, ensure_ascii=False).encode()
+        await _publish(registration, body, forum_id)
+
+    await _fact(registration, "registrations", valid["event_id"])
+    type_rejected = await _fact(registration, "intake.rejected", by_type["event_id"])
+    producer_rejected = await _fact(registration, "intake.rejected", by_producer["event_id"])
+    for rejected in (type_rejected, producer_rejected):
+        assert len(json.dumps(rejected.value, ensure_ascii=False).encode()) < 5_000
+    assert type_rejected.value["data"]["command_type"] == "€" * 199 + "…"
+    assert type_rejected.value["data"]["status"] == 422
+    producer_data = producer_rejected.value["data"]
+    assert producer_data["producer"] == "€" * 199 + "…"
+    assert [e["field"] for e in producer_data["errors"]] == ["producer"]
+    assert "at most 100 characters" in producer_data["errors"][0]["message"]
+
+
+async def _intake_retries(service: RunningService) -> float:
+    exposition = (await service.public.get("/metrics")).text
+    for family in text_string_to_metric_families(exposition):
+        for sample in family.samples:
+            if sample.name == "dialognet_consumer_retries_total" and sample.labels == {
+                "consumer": "registration-intake"
+            }:
+                return float(sample.value)
+    return 0.0
+
+
+async def _reconnect_service(service: RunningService, admin_sql: str) -> None:
+    """Run `admin_sql` on the service's database, then end the service's sessions: the pool
+    connects again and its new sessions get the database's new defaults."""
+    conn = await service.database()
+    try:
+        name = await conn.fetchval("SELECT current_database()")
+        await conn.execute("SET default_transaction_read_only = off")  # this session may write
+        await conn.execute(admin_sql.format(database=name))
+        await conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND application_name = 'dialognet'"
+        )
+    finally:
+        await conn.close()
+
+
+async def test_a_database_failover_is_retried_and_the_command_yields_its_fact_once(
+    registration: RunningService,
+) -> None:
+    forum_id = await _schedule(registration)
+    register = register_command(forum_id, "failover@example.org")
+    retries_before = await _intake_retries(registration)
+    # As after a failover to a replica: every write fails with ReadOnlySQLTransactionError.
+    await _reconnect_service(
+        registration, 'ALTER DATABASE "{database}" SET default_transaction_read_only = on'
+    )
+    try:
+        await _publish(registration, register, forum_id)
+
+        async def retried() -> bool:
+            return await _intake_retries(registration) >= retries_before + 2
+
+        await until(retried, 20, "the intake consumer retried the command")
+    finally:
+        await _reconnect_service(
+            registration, 'ALTER DATABASE "{database}" RESET default_transaction_read_only'
+        )
+
+    # The fact is in the outbox once: the consumer's part. Whether the relay outlives its
+    # terminated connections is the relay's own matter (here it sometimes does not).
+    async def made() -> bool:
+        return await _made_for(registration, register["event_id"]) > 0
+
+    await until(made, 20, "registration.made in the outbox")
+    assert await _made_for(registration, register["event_id"]) == 1
+    contacts = await _fetchval(
+        registration,
+        "SELECT count(*) FROM registration.registrations"
+        " WHERE contact_email = 'failover@example.org'",
+    )
+    assert contacts == 1
+    dead = await read_to_end(registration.settings.bootstrap(), _topic(registration, "intake.dlq"))
+    assert dead == []
+
+
+async def _made_for(service: RunningService, command_id: str) -> int:
+    conn = await service.database()
+    try:
+        count: int = await conn.fetchval(
+            "SELECT count(*) FROM registration.outbox"
+            " WHERE type = 'registration.made' AND envelope->>'correlation_id' = $1",
+            command_id,
+        )
+    finally:
+        await conn.close()
+    return count
+
+
+async def test_readiness_reports_the_intake_consumer(registration: RunningService) -> None:
+    ready = await registration.public.get("/health/ready")
+
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["checks"]["intake_consumer"] == "ok"

@@ -53,6 +53,7 @@ async def test_a_crashed_relay_is_restarted_and_unready_meanwhile(
                 "database": "ok",
                 "broker": "ok",
                 "outbox_relay": "failed: TaskNotRunning",
+                "intake_consumer": "ok",
             }
 
         await until(unready_naming_the_relay, 10.0, "/health/ready fails naming the relay")
