@@ -35,12 +35,14 @@ class TokenRoles:
 
     def __init__(self, pool: object, admin_token: str | None, cache_seconds: float) -> None:
         self._pool = pool
-        self._admin_token = admin_token
+        # Compared as bytes: compare_digest refuses str with non-ASCII characters (a TypeError,
+        # so a 500), and header values arrive latin-1-decoded, so any byte can be in a token.
+        self._admin_token = admin_token.encode() if admin_token else None
         self._cache_seconds = cache_seconds
         self._cache: dict[str, tuple[str, float]] = {}
 
     async def role_of(self, token: str) -> str | None:
-        if self._admin_token and hmac.compare_digest(token, self._admin_token):
+        if self._admin_token and hmac.compare_digest(token.encode(), self._admin_token):
             return STAFF
         key = access.token_hash(token)
         cached = self._cache.get(key)

@@ -227,3 +227,24 @@ async def test_a_revoked_token_is_refused(settings: Settings, tmp_path: Path) ->
 async def _refused(service: RunningService, token: str) -> bool:
     response = await service.public.get("/v1/organizations", headers=bearer(token))
     return response.status_code != httpx.codes.OK
+
+
+async def test_a_non_ascii_token_is_refused_not_an_error(service: RunningService) -> None:
+    """Header values arrive latin-1-decoded; a token with non-ASCII characters is unknown, on
+    the FastAPI routes and on the registration fast path alike."""
+    forum = await new_forum(service)
+    responses = []
+    for header in ("Bearer tökén".encode("latin-1"), "Bearer schlüssel".encode()):
+        authorization = {"Authorization": header}
+        responses.append(await service.public.get("/v1/organizations", headers=authorization))
+        responses.append(
+            await service.public.post(
+                f"/v1/forums/{forum['id']}/registrations",
+                json=bodies.registration(),
+                headers=authorization,
+            )
+        )
+
+    for response in responses:
+        problem(response, 401)
+        assert response.headers["www-authenticate"] == 'Bearer realm="dialognet"'
