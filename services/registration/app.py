@@ -24,6 +24,7 @@ from services.registration.intake import CONSUMER, IntakeConsumer
 from services.registration.service import RegistrationService
 from services.registration.store import SCHEMA, access
 from services.runtime import db, http, kafka
+from services.runtime.client_address import ClientAddresses
 from services.runtime.outbox import relay_for
 from services.runtime.ratelimit import RateLimiter
 from services.runtime.settings import Settings, load_settings
@@ -84,6 +85,7 @@ async def running(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         pool, _secret(settings), cache_seconds=settings.token_cache_seconds
     )
     app.state.rate_limiter = RateLimiter(settings.public_rate_limit_per_minute)
+    app.state.client_addresses = ClientAddresses.from_settings(settings)
     log.info("registration service ready")
     try:
         yield

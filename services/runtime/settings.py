@@ -1,11 +1,12 @@
 """Settings from DIALOGNET_* variables, falling back to the platform file `dialognet up` writes."""
 
 import json
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from schemas.topics import DEFAULT_PREFIX
 
@@ -49,7 +50,13 @@ class Settings(BaseSettings):
     # Anonymous registrations per minute per client address (bursts up to the same number);
     # generous, since organisations may register from one address (a venue, a provider's NAT).
     public_rate_limit_per_minute: int = Field(default=300, ge=1)
+    # X-Forwarded-For is read only with this on, and only from a peer among trusted_proxies.
     trust_forwarded_for: bool = False
+    # Our proxies, comma-separated addresses or CIDR networks (default: loopback).
+    trusted_proxies: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = (
+        IPv4Network("127.0.0.0/8"),
+        IPv6Network("::1/128"),
+    )
 
     db_pool_min_size: int = Field(default=2, ge=1)
     # Small on purpose: (2 x database cores) + 1 keeps lock waiters on a hot forum row few;
@@ -58,6 +65,19 @@ class Settings(BaseSettings):
     outbox_poll_interval_seconds: float = Field(default=1.0, gt=0)
     outbox_batch_size: int = Field(default=500, ge=1)
     log_level: str = "INFO"
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated_networks(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        networks = []
+        for entry in filter(None, (part.strip() for part in value.split(","))):
+            try:
+                networks.append(ip_network(entry, strict=False))
+            except ValueError:
+                raise ValueError(f"{entry!r} is no IP address or CIDR network") from None
+        return tuple(networks)
 
     def service_database_url(self, service: str) -> str:
         """The database of one service: its own override, else the shared one."""

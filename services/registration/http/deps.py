@@ -10,6 +10,7 @@ from schemas.envelope import utc_now
 from services.registration.domain.trace import Trace
 from services.registration.http.auth import Caller, CallerDep
 from services.registration.service import RegistrationService
+from services.runtime.client_address import ClientAddresses
 from services.runtime.ratelimit import RateLimiter
 
 CORRELATION_HEADER = "x-correlation-id"
@@ -36,18 +37,18 @@ def trace_from(correlation_header: str | None) -> Trace:
     return Trace.fresh(utc_now(), correlation_id)
 
 
-def client_address(state: State, peer: str | None, forwarded_for: str | None) -> str:
-    if state.settings.trust_forwarded_for and forwarded_for:
-        return forwarded_for.split(",")[0].strip()
-    return peer or "unknown"
+def client_key(state: State, peer: str | None, forwarded_for: str | None) -> str:
+    addresses: ClientAddresses = state.client_addresses
+    return addresses.limit_key(peer, forwarded_for)
 
 
-def enforce_rate_limit(state: State, who: Caller, address: str) -> Caller:
-    """Anonymous callers are limited per address; staff and intake tokens are not."""
+def enforce_rate_limit(state: State, who: Caller, client: str) -> Caller:
+    """Anonymous callers are limited per address (IPv6: per /64); staff and intake tokens are
+    not."""
     if who.is_authenticated:
         return who
     limiter: RateLimiter = state.rate_limiter
-    allowed, retry_after = limiter.allow(address)
+    allowed, retry_after = limiter.allow(client)
     if not allowed:
         raise HTTPException(
             429,
@@ -59,8 +60,8 @@ def enforce_rate_limit(state: State, who: Caller, address: str) -> Caller:
 
 async def public_rate_limit(request: Request, who: CallerDep) -> Caller:
     peer = request.client.host if request.client else None
-    address = client_address(request.app.state, peer, request.headers.get("x-forwarded-for"))
-    return enforce_rate_limit(request.app.state, who, address)
+    client = client_key(request.app.state, peer, request.headers.get("x-forwarded-for"))
+    return enforce_rate_limit(request.app.state, who, client)
 
 
 ServiceDep = Annotated[RegistrationService, Depends(service)]

@@ -23,7 +23,7 @@ from services.registration.domain.errors import DomainError, RuleViolation
 from services.registration.http.auth import resolve_caller
 from services.registration.http.deps import (
     CORRELATION_HEADER,
-    client_address,
+    client_key,
     enforce_rate_limit,
     trace_from,
 )
@@ -66,9 +66,7 @@ class RegistrationFastPath:
             body = await _read_body(receive)
             who = await resolve_caller(headers.get("authorization"), state.token_roles)
             peer = scope["client"][0] if scope.get("client") else None
-            enforce_rate_limit(
-                state, who, client_address(state, peer, headers.get("x-forwarded-for"))
-            )
+            enforce_rate_limit(state, who, client_key(state, peer, headers.get("x-forwarded-for")))
             try:
                 request = Register.model_validate_json(body)
             except ValidationError as error:  # only the body's: anything later is our bug
