@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import asyncpg
 import uvicorn
 from fastapi import FastAPI, Request, Response
 from faststream import AckPolicy
@@ -17,13 +18,14 @@ from starlette.types import ASGIApp
 from schemas.topics import Topic, topic_name
 from services.registration.domain.errors import DomainError
 from services.registration.http import forums, organizations, registrations
-from services.registration.http.auth import TokenRoles
 from services.registration.http.fast_path import RegistrationFastPath
 from services.registration.http.problems import domain_error_problem
 from services.registration.intake import CONSUMER, IntakeConsumer
 from services.registration.service import RegistrationService
-from services.registration.store import SCHEMA, access
+from services.registration.store import SCHEMA, legacy_tokens, signing_keys
 from services.runtime import db, http, kafka
+from services.runtime.access.database import AccessDatabase
+from services.runtime.auth import TokenRoles
 from services.runtime.client_address import ClientAddresses
 from services.runtime.outbox import relay_for
 from services.runtime.ratelimit import RateLimiter
@@ -68,7 +70,9 @@ async def running(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     )
     async with pool.acquire() as conn:
         await db.migrate(conn, schema=SCHEMA, package=MIGRATIONS)
-        cancel_secret = await access.signing_key(conn, "cancel_token")
+        cancel_secret = await signing_keys.signing_key(conn, "cancel_token")
+    access_database = await AccessDatabase.open(settings, SERVICE, pool)
+    await _move_legacy_tokens(pool, access_database)
     await kafka.ensure_topics(settings)
     producer = kafka.new_producer(settings)
     await producer.start()
@@ -80,10 +84,9 @@ async def running(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     app.state.settings = settings
     app.state.service = service
     app.state.pool = pool
+    app.state.access_database = access_database
     app.state.broker = broker
-    app.state.token_roles = TokenRoles(
-        pool, _secret(settings), cache_seconds=settings.token_cache_seconds
-    )
+    app.state.token_roles = TokenRoles.from_settings(settings, access_database.pool)
     app.state.rate_limiter = RateLimiter(settings.public_rate_limit_per_minute)
     app.state.client_addresses = ClientAddresses.from_settings(settings)
     log.info("registration service ready")
@@ -95,11 +98,15 @@ async def running(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         with contextlib.suppress(asyncio.CancelledError):
             await relay_task
         await producer.stop()
+        await access_database.close()
         await pool.close()
 
 
-def _secret(settings: Settings) -> str | None:
-    return settings.admin_token.get_secret_value() if settings.admin_token else None
+async def _move_legacy_tokens(pool: asyncpg.Pool, access_database: AccessDatabase) -> None:
+    async with pool.acquire() as conn, access_database.pool.acquire() as access_conn:
+        moved = await legacy_tokens.move_to_access_store(conn, access_conn)
+    if moved:
+        log.info("moved %d tokens from registration.access_tokens to the access store", moved)
 
 
 async def _on_domain_error(request: Request, error: Exception) -> Response:
@@ -132,11 +139,16 @@ def create_api(settings: Settings) -> FastAPI:
     async def database_ready() -> None:
         await db.ping(app.state.pool)
 
+    async def access_ready() -> None:
+        await db.ping(app.state.access_database.pool)
+
     async def broker_ready() -> None:
         if not await app.state.broker.ping(timeout=2.0):
             raise ConnectionError("broker not reachable")
 
-    http.install_health_and_metrics(app, {"database": database_ready, "broker": broker_ready})
+    http.install_health_and_metrics(
+        app, {"database": database_ready, "access": access_ready, "broker": broker_ready}
+    )
     return app
 
 

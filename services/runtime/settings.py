@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     kafka_port: int = Field(default=9092, ge=1, le=65535)  # embedded broker of `dialognet up`
     database_url: SecretStr | None = None
     registration_database_url: SecretStr | None = None
+    # The access store (tokens every service accepts); unset: the shared database_url.
+    access_database_url: SecretStr | None = None
     smtp_url: SecretStr | None = None
     topic_prefix: str = DEFAULT_PREFIX
 

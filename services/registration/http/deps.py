@@ -8,8 +8,8 @@ from starlette.datastructures import State
 
 from schemas.envelope import utc_now
 from services.registration.domain.trace import Trace
-from services.registration.http.auth import Caller, CallerDep
 from services.registration.service import RegistrationService
+from services.runtime.auth import Caller, CallerDep
 from services.runtime.client_address import ClientAddresses
 from services.runtime.ratelimit import RateLimiter
 

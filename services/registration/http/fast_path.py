@@ -20,7 +20,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from schemas.commands import Register
 from services.registration.domain.errors import DomainError, RuleViolation
-from services.registration.http.auth import resolve_caller
 from services.registration.http.deps import (
     CORRELATION_HEADER,
     client_key,
@@ -30,6 +29,7 @@ from services.registration.http.deps import (
 from services.registration.http.problems import domain_error_problem
 from services.registration.http.registrations import admit_registration
 from services.runtime import http
+from services.runtime.auth import resolve_caller
 
 log = logging.getLogger(__name__)
 

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Body
 from schemas import commands
 from schemas.envelope import utc_now
 from schemas.vocabulary import Audience, ForumStatus
-from services.registration.http.auth import CallerDep, StaffDep, unauthorized
 from services.registration.http.deps import ServiceDep, TraceDep
 from services.registration.http.paging import DEFAULT_PAGE_SIZE, Cursor, Limit, bad_cursor
 from services.registration.http.views import ForumPage, ForumView, decode_cursor, encode_cursor
 from services.registration.store import forums as forum_store
+from services.runtime.auth import CallerDep, StaffDep, unauthorized
 
 router = APIRouter(prefix="/v1/forums", tags=["forums"])
 

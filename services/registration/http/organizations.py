@@ -7,7 +7,6 @@ from fastapi import APIRouter, Body, Response
 
 from schemas import commands
 from schemas.vocabulary import OrganizationStatus
-from services.registration.http.auth import StaffDep
 from services.registration.http.deps import ServiceDep, TraceDep
 from services.registration.http.paging import DEFAULT_PAGE_SIZE, Cursor, Limit, bad_cursor
 from services.registration.http.views import (
@@ -17,6 +16,7 @@ from services.registration.http.views import (
     encode_cursor,
 )
 from services.registration.store import organizations as organization_store
+from services.runtime.auth import StaffDep
 
 router = APIRouter(prefix="/v1/organizations", tags=["organizations"])
 

@@ -6,8 +6,8 @@ from fastapi.responses import JSONResponse
 
 from services.registration import metrics
 from services.registration.domain.errors import AuthenticationRequired, DomainError
-from services.registration.http.auth import BEARER_CHALLENGE
 from services.runtime import http
+from services.runtime.auth import BEARER_CHALLENGE
 
 
 def domain_error_problem(error: DomainError) -> JSONResponse:

@@ -8,7 +8,6 @@ from starlette.datastructures import State
 
 from schemas import commands
 from services.registration.domain.trace import Trace
-from services.registration.http.auth import Caller, CallerDep, StaffDep, unauthorized
 from services.registration.http.deps import PublicCallerDep, ServiceDep, TraceDep
 from services.registration.http.paging import DEFAULT_PAGE_SIZE, Cursor, Limit, bad_cursor
 from services.registration.http.views import (
@@ -20,6 +19,7 @@ from services.registration.http.views import (
 )
 from services.registration.service import RegistrationService
 from services.registration.store import registrations as registration_store
+from services.runtime.auth import Caller, CallerDep, StaffDep, unauthorized
 
 router = APIRouter(tags=["registrations"])
 

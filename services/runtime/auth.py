@@ -1,16 +1,21 @@
-"""Bearer-token authentication: who calls (anonymous, staff, intake) and what each may do."""
+"""Bearer-token authentication every service shares: who calls (anonymous, staff, intake).
+
+A service keeps its `TokenRoles` at `app.state.token_roles`; the dependencies below read it."""
 
 import hmac
 import time
 from dataclasses import dataclass
 from typing import Annotated
 
+import asyncpg
 from fastapi import Depends, HTTPException, Request
 
-from services.registration.store import access
+from services.runtime.access import tokens
+from services.runtime.access.tokens import Role
+from services.runtime.settings import Settings
 
-STAFF = "staff"
-INTAKE = "intake"
+STAFF = Role.STAFF.value
+INTAKE = Role.INTAKE.value
 
 
 @dataclass(frozen=True)
@@ -27,13 +32,13 @@ class Caller:
 
 
 class TokenRoles:
-    """Resolves bearer tokens to roles: the admin token from settings, else the hashed table.
+    """Resolves bearer tokens to roles: the admin token from settings, else the access store.
 
     A known token's role is kept for `cache_seconds` so the hot path does not pay a query per
-    request (a revoked token is refused at most that much later). Unknown tokens are not kept:
-    a new token works at once, and made-up tokens cannot fill the memory."""
+    request (a revoked token is refused at most that much later, by every service alike). Unknown
+    tokens are not kept: a new token works at once, and made-up tokens cannot fill the memory."""
 
-    def __init__(self, pool: object, admin_token: str | None, cache_seconds: float) -> None:
+    def __init__(self, pool: asyncpg.Pool, admin_token: str | None, cache_seconds: float) -> None:
         self._pool = pool
         # Compared as bytes: compare_digest refuses str with non-ASCII characters (a TypeError,
         # so a 500), and header values arrive latin-1-decoded, so any byte can be in a token.
@@ -41,19 +46,24 @@ class TokenRoles:
         self._cache_seconds = cache_seconds
         self._cache: dict[str, tuple[str, float]] = {}
 
+    @classmethod
+    def from_settings(cls, settings: Settings, access_pool: asyncpg.Pool) -> "TokenRoles":
+        admin_token = settings.admin_token.get_secret_value() if settings.admin_token else None
+        return cls(access_pool, admin_token, cache_seconds=settings.token_cache_seconds)
+
     async def role_of(self, token: str) -> str | None:
         if self._admin_token and hmac.compare_digest(token.encode(), self._admin_token):
             return STAFF
-        key = access.token_hash(token)
-        cached = self._cache.get(key)
+        digest = tokens.token_hash(token)
+        cached = self._cache.get(digest)
         if cached and cached[1] > time.monotonic():
             return cached[0]
-        async with self._pool.acquire() as conn:  # type: ignore[attr-defined]
-            role = await access.role_of(conn, token)
+        async with self._pool.acquire() as conn:
+            role = await tokens.role_of(conn, digest)
         if role is None:
-            self._cache.pop(key, None)
+            self._cache.pop(digest, None)
         else:
-            self._cache[key] = (role, time.monotonic() + self._cache_seconds)
+            self._cache[digest] = (role, time.monotonic() + self._cache_seconds)
         return role
 
 
