@@ -23,10 +23,8 @@ from services.registration.http.problems import domain_error_problem
 from services.registration.intake import CONSUMER, IntakeConsumer
 from services.registration.service import RegistrationService
 from services.registration.store import SCHEMA, legacy_tokens, signing_keys
-from services.runtime import db, http, kafka
+from services.runtime import auth, db, http, kafka
 from services.runtime.access.database import AccessDatabase
-from services.runtime.auth import TokenRoles
-from services.runtime.client_address import ClientAddresses
 from services.runtime.outbox import relay_for
 from services.runtime.ratelimit import RateLimiter
 from services.runtime.settings import Settings, load_settings
@@ -86,9 +84,8 @@ async def running(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     app.state.pool = pool
     app.state.access_database = access_database
     app.state.broker = broker
-    app.state.token_roles = TokenRoles.from_settings(settings, access_database.pool)
+    auth.install(app.state, settings, access_database.pool)
     app.state.rate_limiter = RateLimiter(settings.public_rate_limit_per_minute)
-    app.state.client_addresses = ClientAddresses.from_settings(settings)
     log.info("registration service ready")
     try:
         yield

@@ -1,8 +1,11 @@
 """Per-client rate limit for public endpoints: a token bucket per address, in process memory."""
 
+import math
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+
+from starlette.exceptions import HTTPException
 
 
 @dataclass
@@ -36,6 +39,11 @@ class RateLimiter:
             return True, 0.0
         return False, (1 - bucket.tokens) / self._refill_per_second
 
+    def refund(self, key: str) -> None:
+        """Give back what `allow` took, for a request that turned out not to count."""
+        bucket = self._refilled(key)
+        bucket.tokens = min(self._capacity, bucket.tokens + 1)
+
     def _refilled(self, key: str) -> _Bucket:
         now = time.monotonic()
         bucket = self._buckets.get(key)
@@ -50,3 +58,8 @@ class RateLimiter:
         )
         bucket.updated = now
         return bucket
+
+
+def too_many_requests(detail: str, retry_after: float) -> HTTPException:
+    """The 429 answer of a refused request, saying in whole seconds when to try again."""
+    return HTTPException(429, detail, headers={"Retry-After": str(math.ceil(retry_after))})

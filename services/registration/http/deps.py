@@ -1,17 +1,15 @@
 """Request-scoped helpers the routes share: the service, the trace, the public rate limit."""
 
-import math
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 from starlette.datastructures import State
 
 from schemas.envelope import utc_now
 from services.registration.domain.trace import Trace
 from services.registration.service import RegistrationService
-from services.runtime.auth import Caller, CallerDep
-from services.runtime.client_address import ClientAddresses
-from services.runtime.ratelimit import RateLimiter
+from services.runtime.auth import Caller, CallerDep, ClientKeyDep
+from services.runtime.ratelimit import RateLimiter, too_many_requests
 
 CORRELATION_HEADER = "x-correlation-id"
 MAX_CORRELATION_LENGTH = 100
@@ -37,11 +35,6 @@ def trace_from(correlation_header: str | None) -> Trace:
     return Trace.fresh(utc_now(), correlation_id)
 
 
-def client_key(state: State, peer: str | None, forwarded_for: str | None) -> str:
-    addresses: ClientAddresses = state.client_addresses
-    return addresses.limit_key(peer, forwarded_for)
-
-
 def enforce_rate_limit(state: State, who: Caller, client: str) -> Caller:
     """Anonymous callers are limited per address (IPv6: per /64); staff and intake tokens are
     not."""
@@ -50,17 +43,11 @@ def enforce_rate_limit(state: State, who: Caller, client: str) -> Caller:
     limiter: RateLimiter = state.rate_limiter
     allowed, retry_after = limiter.allow(client)
     if not allowed:
-        raise HTTPException(
-            429,
-            "too many requests from this address; try again later",
-            headers={"Retry-After": str(math.ceil(retry_after))},
-        )
+        raise too_many_requests("too many requests from this address; try again later", retry_after)
     return who
 
 
-async def public_rate_limit(request: Request, who: CallerDep) -> Caller:
-    peer = request.client.host if request.client else None
-    client = client_key(request.app.state, peer, request.headers.get("x-forwarded-for"))
+async def public_rate_limit(request: Request, who: CallerDep, client: ClientKeyDep) -> Caller:
     return enforce_rate_limit(request.app.state, who, client)
 
 

@@ -7,9 +7,6 @@ from services.runtime.settings import Settings
 
 SCHEMA = "access"
 MIGRATIONS = "services.runtime.access.migrations"
-# Token lookups are single-row index reads and known tokens are cached, so a separate access
-# database needs only a couple of connections per process.
-OWN_POOL_SIZE = 2
 
 
 async def migrate(conn: db.Connection) -> list[str]:
@@ -34,7 +31,8 @@ class AccessDatabase:
         if url == settings.service_database_url(service):
             opened = cls(service_pool, owns_pool=False)
         else:
-            pool = await db.create_pool(url, min_size=1, max_size=OWN_POOL_SIZE)
+            # Lookups never run more at once than token_lookup_concurrency (TokenRoles).
+            pool = await db.create_pool(url, min_size=1, max_size=settings.token_lookup_concurrency)
             opened = cls(pool, owns_pool=True)
         try:
             async with opened.pool.acquire() as conn:

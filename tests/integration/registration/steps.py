@@ -4,6 +4,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration.conftest import RunningService
 from tests.integration.registration import bodies
@@ -130,3 +131,18 @@ def of_type(type_name: str, **data: Any) -> Callable[[ConsumedMessage], bool]:
 
 def types(messages: list[ConsumedMessage]) -> list[str]:
     return [message.headers["type"] for message in messages]
+
+
+async def scrape(service: RunningService) -> str:
+    response = await service.public.get("/metrics")
+    assert response.status_code == 200, response.text
+    return response.text
+
+
+def value(exposition: str, name: str, **labels: str) -> float:
+    """The sample `name` with these labels (0 when absent: counters start unexported)."""
+    for family in text_string_to_metric_families(exposition):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return float(sample.value)
+    return 0.0

@@ -66,3 +66,15 @@ def test_a_flood_of_new_keys_does_not_reset_a_busy_client(clock: Clock) -> None:
     for number in range(1000):
         limiter.allow(f"spoofed-{number}")
         assert not limiter.allow("flooder")[0]
+
+
+def test_a_refund_gives_back_what_allow_took_but_never_beyond_the_burst(clock: Clock) -> None:
+    limiter = RateLimiter(per_minute=2)
+    limiter.allow("a")
+    limiter.allow("a")
+    limiter.refund("a")
+    assert limiter.allow("a")[0]
+    assert not limiter.allow("a")[0]
+    for _ in range(5):
+        limiter.refund("b")
+    assert [limiter.allow("b")[0] for _ in range(3)] == [True, True, False]
