@@ -13,6 +13,7 @@ from tests.kafka_helpers import ConsumedMessage, consume_until
 JsonBody = dict[str, Any]
 PROBLEM_JSON = "application/problem+json"
 FACT_TIMEOUT_SECONDS = 15.0
+HTTP_REQUESTS = "dialognet_http_requests_total"
 
 
 def ok(response: httpx.Response, status: int = 200) -> JsonBody:
@@ -133,13 +134,13 @@ def types(messages: list[ConsumedMessage]) -> list[str]:
     return [message.headers["type"] for message in messages]
 
 
-async def scrape(service: RunningService) -> str:
+async def scrape_metrics(service: RunningService) -> str:
     response = await service.public.get("/metrics")
     assert response.status_code == 200, response.text
     return response.text
 
 
-def value(exposition: str, name: str, **labels: str) -> float:
+def metric_value(exposition: str, name: str, **labels: str) -> float:
     """The sample `name` with these labels (0 when absent: counters start unexported)."""
     for family in text_string_to_metric_families(exposition):
         for sample in family.samples:

@@ -2,13 +2,30 @@
 
 import re
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from tests.integration.conftest import RunningService
 from tests.integration.registration import bodies
-from tests.integration.registration.steps import new_forum, ok, registered, scrape, value
+from tests.integration.registration.steps import new_forum, ok, registered
 
 UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 REGISTRATIONS = "dialognet_registration_registrations_total"
 HTTP_REQUESTS = "dialognet_http_requests_total"
+
+
+async def scrape(service: RunningService) -> str:
+    response = await service.public.get("/metrics")
+    assert response.status_code == 200, response.text
+    return response.text
+
+
+def value(exposition: str, name: str, **labels: str) -> float:
+    """The sample `name` with these labels (0 when absent: counters start unexported)."""
+    for family in text_string_to_metric_families(exposition):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return float(sample.value)
+    return 0.0
 
 
 async def test_registrations_and_requests_are_counted(service: RunningService) -> None:

@@ -16,12 +16,12 @@ from services.runtime.settings import Settings
 from tests.integration.conftest import RunningService, running_registration
 from tests.integration.registration import bodies
 from tests.integration.registration.steps import (
+    metric_value,
     new_forum,
     ok,
     problem,
     register,
-    scrape,
-    value,
+    scrape_metrics,
 )
 from tests.polling import until
 
@@ -64,12 +64,12 @@ async def test_made_up_tokens_from_one_address_get_429_without_a_lookup(
     limited = settings.model_copy(update={"failed_token_lookups_per_minute": budget})
     async with running_registration(limited) as service, flood_client(service) as client:
         forum = await new_forum(service)
-        before = await scrape(service)
+        before = await scrape_metrics(service)
         started = time.monotonic()
         flood = [flood_request(client, forum["id"], n, None) for n in range(FLOOD_SIZE)]
         answers = await asyncio.gather(*flood)
         elapsed = time.monotonic() - started
-        after = await scrape(service)
+        after = await scrape_metrics(service)
         # The address's other requests are not held back: the form, the admin token.
         anonymous = await service.public.post(
             f"/v1/forums/{forum['id']}/registrations", json=bodies.registration()
@@ -85,8 +85,8 @@ async def test_made_up_tokens_from_one_address_get_429_without_a_lookup(
             problem(answer, 429)
             assert int(answer.headers["retry-after"]) >= 1
     # Only the 401s were looked up; every 429 was answered without asking the database.
-    looked_up = value(after, LOOKUPS, outcome="unknown") - value(before, LOOKUPS, outcome="unknown")
-    refused = value(after, LOOKUPS, outcome="refused") - value(before, LOOKUPS, outcome="refused")
+    looked_up = _lookups_added(before, after, "unknown")
+    refused = _lookups_added(before, after, "refused")
     assert (looked_up, refused) == (statuses[401], statuses[429])
     assert ok(anonymous, 201)["status"] in ("confirmed", "waitlisted")
     ok(admin)
@@ -104,6 +104,12 @@ async def token_table_locked(service: RunningService) -> AsyncIterator[asyncpg.C
     finally:
         await watcher.close()
         await locker.close()
+
+
+def _lookups_added(before: str, after: str, outcome: str) -> float:
+    return metric_value(after, LOOKUPS, outcome=outcome) - metric_value(
+        before, LOOKUPS, outcome=outcome
+    )
 
 
 async def _lookups_waiting(conn: asyncpg.Connection) -> int:
