@@ -21,7 +21,6 @@ from services.runtime.ratelimit import RateLimiter, too_many_requests
 from services.runtime.settings import Settings
 
 STAFF = Role.STAFF.value
-INTAKE = Role.INTAKE.value
 _KNOWN = metrics.TOKEN_LOOKUPS.labels("known")
 _UNKNOWN = metrics.TOKEN_LOOKUPS.labels("unknown")
 _REFUSED = metrics.TOKEN_LOOKUPS.labels("refused")
@@ -102,8 +101,12 @@ class TokenRoles:
         if not allowed:
             _REFUSED.inc()
             raise TooManyFailedLookups(retry_after)
-        async with self._lookups, self._pool.acquire() as conn:
-            role = await tokens.role_of(conn, digest)
+        try:
+            async with self._lookups, self._pool.acquire() as conn:
+                role = await tokens.role_of(conn, digest)
+        except BaseException:
+            self._failed_lookups.refund(client)  # no answer is no failed lookup (database down)
+            raise
         if role is None:
             _UNKNOWN.inc()
             self._cache.pop(digest, None)

@@ -85,3 +85,16 @@ async def test_a_known_role_is_cached() -> None:
     for _ in range(5):
         assert await token_roles.role_of(KNOWN, "203.0.113.7") == "staff"
     assert store.queries == 1
+
+
+async def test_a_lookup_that_fails_does_not_count_against_the_address() -> None:
+    """The access store being unreachable is not the client guessing tokens."""
+
+    class Unreachable(FakeAccessStore):
+        async def fetchval(self, sql: str, digest: str) -> Any:
+            raise ConnectionError("access database down")
+
+    token_roles = roles(Unreachable(), failures_per_minute=1)
+    for _ in range(3):
+        with pytest.raises(ConnectionError):
+            await token_roles.role_of(KNOWN, "203.0.113.7")
