@@ -90,7 +90,8 @@ class Settings(BaseSettings):
         return tuple(networks)
 
     def service_database_url(self, service: str) -> str:
-        """The database of one service: its own override, else the shared one."""
+        """The database of one service (or of the access store, "access"): its own override,
+        else the shared one."""
         override: SecretStr | None = getattr(self, f"{service}_database_url", None)
         chosen = override or self.database_url
         if chosen is None:
