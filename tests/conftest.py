@@ -66,9 +66,9 @@ async def _infrastructure(base: Path) -> AsyncIterator[Infra]:
         )
 
 
-@pytest.fixture
-async def database_url(infra: Infra) -> AsyncIterator[str]:
-    """A fresh, empty database for one test, dropped afterwards."""
+@asynccontextmanager
+async def fresh_database(infra: Infra) -> AsyncIterator[str]:
+    """The URL of a new, empty database on the session's server, dropped afterwards."""
     name = f"dn_{secrets.token_hex(6)}"
     admin = await asyncpg.connect(infra.admin_database_url)
     try:
@@ -77,6 +77,13 @@ async def database_url(infra: Infra) -> AsyncIterator[str]:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+@pytest.fixture
+async def database_url(infra: Infra) -> AsyncIterator[str]:
+    """A fresh, empty database for one test, dropped afterwards."""
+    async with fresh_database(infra) as url:
+        yield url
 
 
 @pytest.fixture

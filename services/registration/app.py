@@ -4,6 +4,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import asyncpg
 import uvicorn
 from fastapi import FastAPI, Request, Response
 from faststream.kafka import KafkaBroker
@@ -14,13 +15,13 @@ from starlette.types import ASGIApp
 from schemas.topics import Topic, topic_name
 from services.registration.domain.errors import DomainError
 from services.registration.http import forums, organizations, registrations
-from services.registration.http.auth import TokenRoles
 from services.registration.http.fast_path import RegistrationFastPath
 from services.registration.http.problems import domain_error_problem
 from services.registration.intake import CONSUMER, IntakeConsumer
 from services.registration.services import Services
-from services.registration.store import SCHEMA, access
-from services.runtime import db, http, kafka
+from services.registration.store import SCHEMA, legacy_tokens, signing_keys
+from services.runtime import auth, db, http, kafka
+from services.runtime.access.database import AccessDatabase
 from services.runtime.background import SupervisedTask
 from services.runtime.consumer import Subscription, subscribe
 from services.runtime.deadletter import DeadLetterProducer
@@ -79,7 +80,9 @@ async def running(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     )
     async with pool.acquire() as conn:
         await db.migrate(conn, schema=SCHEMA, package=MIGRATIONS)
-        cancel_secret = await access.signing_key(conn, "cancel_token")
+        cancel_secret = await signing_keys.signing_key(conn, "cancel_token")
+    access_database = await AccessDatabase.open(settings, SERVICE, pool)
+    await _move_legacy_tokens(pool, access_database)
     await kafka.ensure_topics(settings)
     producer = kafka.new_producer(settings)
     await producer.start()
@@ -93,11 +96,10 @@ async def running(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     app.state.settings = settings
     app.state.services = services
     app.state.pool = pool
+    app.state.access_database = access_database
     app.state.broker = broker
     app.state.relay_task = relay_task
-    app.state.token_roles = TokenRoles(
-        pool, _secret(settings), cache_seconds=settings.token_cache_seconds
-    )
+    auth.install(app.state, settings, access_database.pool)
     app.state.rate_limiter = RateLimiter(settings.public_rate_limit_per_minute)
     log.info("registration service ready")
     try:
@@ -106,11 +108,15 @@ async def running(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         await broker.stop()
         await relay_task.stop()
         await producer.stop()
+        await access_database.close()
         await pool.close()
 
 
-def _secret(settings: Settings) -> str | None:
-    return settings.admin_token.get_secret_value() if settings.admin_token else None
+async def _move_legacy_tokens(pool: asyncpg.Pool, access_database: AccessDatabase) -> None:
+    async with pool.acquire() as conn, access_database.pool.acquire() as access_conn:
+        moved = await legacy_tokens.move_to_access_store(conn, access_conn)
+    if moved:
+        log.info("moved %d tokens from registration.access_tokens to the access store", moved)
 
 
 async def _on_domain_error(request: Request, error: Exception) -> Response:
@@ -143,6 +149,9 @@ def create_api(settings: Settings) -> FastAPI:
     async def database_ready() -> None:
         await db.ping(app.state.pool)
 
+    async def access_ready() -> None:
+        await db.ping(app.state.access_database.pool)
+
     async def broker_ready() -> None:
         if not await app.state.broker.ping(timeout=2.0):
             raise ConnectionError("broker not reachable")
@@ -155,6 +164,7 @@ def create_api(settings: Settings) -> FastAPI:
 
     checks: dict[str, http.Check] = {
         "database": database_ready,
+        "access": access_ready,
         "broker": broker_ready,
         OUTBOX_RELAY: outbox_relay_ready,
         "intake_consumer": intake_consumer_ready,

@@ -65,8 +65,12 @@ def migration_files(package: str, schema: str) -> list[tuple[str, str]]:
     ]
 
 
-async def migrate(conn: "Connection", *, schema: str, package: str) -> list[str]:
-    """Apply the runtime's and the service's migrations not yet applied; returns their ids.
+async def migrate(
+    conn: "Connection", *, schema: str, package: str, outbox_and_inbox: bool = True
+) -> list[str]:
+    """Apply the runtime's (outbox, inbox) and the package's migrations not yet applied; returns
+    their ids. `outbox_and_inbox=False` for a schema that publishes and consumes nothing (the
+    access store).
 
     Each runs in its own transaction. An advisory lock keyed by the schema makes replicas
     starting together take turns.
@@ -83,7 +87,8 @@ async def migrate(conn: "Connection", *, schema: str, package: str) -> list[str]
         done = {
             row["id"] for row in await conn.fetch(f'SELECT id FROM "{schema}".schema_migrations')
         }
-        pending = migration_files(RUNTIME_MIGRATIONS, schema) + migration_files(package, schema)
+        runtime = migration_files(RUNTIME_MIGRATIONS, schema) if outbox_and_inbox else []
+        pending = runtime + migration_files(package, schema)
         for migration_id, sql in pending:
             if migration_id in done:
                 continue

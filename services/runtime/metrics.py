@@ -63,3 +63,9 @@ HTTP_DURATION = Histogram(
     ["service", "method", "route"],
     buckets=LATENCY_BUCKETS,
 )
+TOKEN_LOOKUPS = Counter(
+    "dialognet_token_lookups_total",
+    "Bearer tokens not in the role cache, by outcome: known or unknown (looked up in the access"
+    " store), refused (not looked up: the address presented too many unknown tokens)",
+    ["outcome"],
+)

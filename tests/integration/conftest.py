@@ -41,6 +41,9 @@ async def running_registration(settings: Settings) -> AsyncIterator[RunningServi
         port=settings.registration_port,
         log_level="warning",
         lifespan="on",
+        # As serve() runs it: forwarded headers are the app's to judge. uvicorn's default would
+        # replace the peer with X-Forwarded-For's client before the app sees it.
+        proxy_headers=False,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

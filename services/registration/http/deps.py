@@ -1,16 +1,15 @@
 """Request-scoped helpers the routes share: the services, the trace, the public rate limit."""
 
-import math
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 from starlette.datastructures import State
 
 from schemas.envelope import utc_now
 from services.registration.domain.trace import Trace
-from services.registration.http.auth import Caller, CallerDep
 from services.registration.services import Services
-from services.runtime.ratelimit import RateLimiter
+from services.runtime.auth import Caller, CallerDep, ClientKeyDep
+from services.runtime.ratelimit import RateLimiter, too_many_requests
 
 CORRELATION_HEADER = "x-correlation-id"
 MAX_CORRELATION_LENGTH = 100
@@ -42,31 +41,20 @@ def trace_from(correlation_header: str | None) -> Trace:
     return Trace.fresh(utc_now(), offered if usable else None)
 
 
-def client_address(state: State, peer: str | None, forwarded_for: str | None) -> str:
-    if state.settings.trust_forwarded_for and forwarded_for:
-        return forwarded_for.split(",")[0].strip()
-    return peer or "unknown"
-
-
-def enforce_rate_limit(state: State, who: Caller, address: str) -> Caller:
-    """Anonymous callers are limited per address; staff and intake tokens are not."""
+def enforce_rate_limit(state: State, who: Caller, client: str) -> Caller:
+    """Anonymous callers are limited per address (IPv6: per /64); staff and intake tokens are
+    not."""
     if who.is_authenticated:
         return who
     limiter: RateLimiter = state.rate_limiter
-    allowed, retry_after = limiter.allow(address)
+    allowed, retry_after = limiter.allow(client)
     if not allowed:
-        raise HTTPException(
-            429,
-            "too many requests from this address; try again later",
-            headers={"Retry-After": str(math.ceil(retry_after))},
-        )
+        raise too_many_requests("too many requests from this address; try again later", retry_after)
     return who
 
 
-async def public_rate_limit(request: Request, who: CallerDep) -> Caller:
-    peer = request.client.host if request.client else None
-    address = client_address(request.app.state, peer, request.headers.get("x-forwarded-for"))
-    return enforce_rate_limit(request.app.state, who, address)
+async def public_rate_limit(request: Request, who: CallerDep, client: ClientKeyDep) -> Caller:
+    return enforce_rate_limit(request.app.state, who, client)
 
 
 ServicesDep = Annotated[Services, Depends(services)]

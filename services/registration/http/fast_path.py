@@ -22,16 +22,16 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from schemas.commands import Register
 from services.registration.domain.errors import DomainError, RuleViolation
-from services.registration.http.auth import resolve_caller
 from services.registration.http.deps import (
     CORRELATION_HEADER,
-    client_address,
     enforce_rate_limit,
     trace_from,
 )
 from services.registration.http.problems import domain_error_problem
 from services.registration.http.registrations import ROUTE_TEMPLATE, admit_registration
 from services.runtime import http
+from services.runtime.auth import resolve_caller
+from services.runtime.client_address import ClientAddresses
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +72,11 @@ class RegistrationFastPath:
         headers = Headers(scope=scope)
         try:
             body = await _read_body(receive)
-            who = await resolve_caller(headers.get("authorization"), state.token_roles)
             peer = scope["client"][0] if scope.get("client") else None
-            enforce_rate_limit(
-                state, who, client_address(state, peer, headers.get("x-forwarded-for"))
-            )
+            addresses: ClientAddresses = state.client_addresses
+            client = addresses.limit_key(peer, headers.get("x-forwarded-for"))
+            who = await resolve_caller(headers.get("authorization"), client, state.token_roles)
+            enforce_rate_limit(state, who, client)
             parsed = _parse(forum_segment, body)
             if isinstance(parsed, list):
                 return http.validation_problem(parsed)

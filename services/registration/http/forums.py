@@ -12,12 +12,12 @@ from schemas.envelope import utc_now
 from schemas.vocabulary import Audience, ForumStatus
 from services.registration.domain.forums import Forum
 from services.registration.http import paging
-from services.registration.http.auth import CallerDep, StaffDep, unauthorized
 from services.registration.http.deps import ServicesDep, TraceDep
 from services.registration.http.paging import DEFAULT_PAGE_SIZE, Cursor, Limit, PageOrder
 from services.registration.http.problems import REFUSALS
 from services.registration.http.views import ForumPage, ForumView
 from services.registration.store import forums as forum_store
+from services.runtime.auth import CallerDep, StaffDep, unauthorized
 from services.runtime.http import problem_responses
 
 router = APIRouter(prefix="/v1/forums", tags=["forums"], responses=REFUSALS)

@@ -6,8 +6,8 @@ from fastapi.responses import JSONResponse
 
 from services.registration import metrics
 from services.registration.domain.errors import AuthenticationRequired, DomainError
-from services.registration.http.auth import BEARER_CHALLENGE
 from services.runtime import http
+from services.runtime.auth import BEARER_CHALLENGE
 
 # What any operation of the API may answer: a bad token, a body over the limit, invalid fields,
 # the rate limit (anonymous callers, and callers sending unknown tokens).

@@ -9,13 +9,11 @@ everything ask for the fresh `registration` fixture instead.
 import secrets
 from collections.abc import AsyncIterator
 
-import asyncpg
 import pytest
 
-from services.runtime.db import database_url_for
 from services.runtime.embedded import free_port
 from services.runtime.settings import Settings
-from tests.conftest import TEST_ADMIN_TOKEN, Infra
+from tests.conftest import TEST_ADMIN_TOKEN, Infra, fresh_database
 from tests.integration.conftest import RunningService, running_registration
 
 
@@ -24,14 +22,11 @@ async def service(
     infra: Infra, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[RunningService]:
     """One running service per module, on its own database and topic prefix."""
-    name = f"dn_{secrets.token_hex(6)}"
-    admin = await asyncpg.connect(infra.admin_database_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
+    async with fresh_database(infra) as database_url:
         port = free_port()
         prefix = f"t{secrets.token_hex(4)}."
         settings = Settings(
-            database_url=database_url_for(infra.admin_database_url, name),
+            database_url=database_url,
             kafka_bootstrap=infra.kafka_bootstrap,
             topic_prefix=prefix,
             # Its own consumer group: the default one is shared by every test's service, and a
@@ -45,6 +40,3 @@ async def service(
         )
         async with running_registration(settings) as running:
             yield running
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()

@@ -51,6 +51,7 @@ async def test_a_crashed_relay_is_restarted_and_unready_meanwhile(
             status, checks = await readiness(service)
             return status == 503 and checks == {
                 "database": "ok",
+                "access": "ok",
                 "broker": "ok",
                 "outbox_relay": "failed: TaskNotRunning",
                 "intake_consumer": "ok",

@@ -47,9 +47,34 @@ def test_each_client_has_its_own_bucket(clock: Clock) -> None:
     assert limiter.allow("b")[0]
 
 
-def test_memory_stays_bounded(clock: Clock) -> None:
+def test_memory_stays_bounded_by_evicting_the_least_recently_used_key(clock: Clock) -> None:
     limiter = RateLimiter(per_minute=1, max_keys=2)
     limiter.allow("a")
     limiter.allow("b")
-    limiter.allow("c")  # the table was full: cleared, so "a" starts afresh
+    limiter.allow("a")  # "a" used again: "b" is now the least recently used
+    limiter.allow("c")  # the table is full: "b" goes, "a" keeps its empty bucket
+    assert not limiter.allow("a")[0]
+    assert not limiter.allow("c")[0]
+    assert limiter.allow("b")[0]  # evicted: starts afresh
+
+
+def test_a_flood_of_new_keys_does_not_reset_a_busy_client(clock: Clock) -> None:
+    """Clearing every bucket when full would hand the flooding client a fresh burst."""
+    limiter = RateLimiter(per_minute=2, max_keys=100)
+    limiter.allow("flooder")
+    limiter.allow("flooder")
+    for number in range(1000):
+        limiter.allow(f"spoofed-{number}")
+        assert not limiter.allow("flooder")[0]
+
+
+def test_a_refund_gives_back_what_allow_took_but_never_beyond_the_burst(clock: Clock) -> None:
+    limiter = RateLimiter(per_minute=2)
+    limiter.allow("a")
+    limiter.allow("a")
+    limiter.refund("a")
     assert limiter.allow("a")[0]
+    assert not limiter.allow("a")[0]
+    for _ in range(5):
+        limiter.refund("b")
+    assert [limiter.allow("b")[0] for _ in range(3)] == [True, True, False]

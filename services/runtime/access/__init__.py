@@ -1,0 +1,1 @@
+"""The platform's identity store: the bearer tokens every service accepts, in schema `access`."""
