@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 from typing import Any
 
-JsonObject = dict[str, Any]
+from schemas.message_schemas import JsonObject
 
 # Reported as breaking: a removed property, a property newly required, a changed set of
 # JSON types (including a field becoming nullable: typed consumers break on null), and a

@@ -1,10 +1,8 @@
 """Facts on the `forums` topic, keyed by forum id."""
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 from uuid import UUID
-
-from pydantic import Field
 
 from schemas.envelope import Envelope, Payload
 from schemas.vocabulary import Audience, ForumFormat, ForumStatus
@@ -70,8 +68,3 @@ class ForumHeld(Envelope):
 class ForumCancelled(Envelope):
     type: Literal["forum.cancelled"] = "forum.cancelled"
     data: ForumCancelledData
-
-
-ForumEvent = Annotated[
-    ForumScheduled | ForumUpdated | ForumHeld | ForumCancelled, Field(discriminator="type")
-]

@@ -1,7 +1,7 @@
 """Commands other systems publish to the `intake` topic, and the rejection fact."""
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -101,21 +101,6 @@ class CancelForumCommand(Envelope):
 class MarkForumHeldCommand(Envelope):
     type: Literal["mark_forum_held"] = "mark_forum_held"
     data: MarkForumHeldData
-
-
-IntakeCommand = Annotated[
-    RegisterCommand
-    | CancelRegistrationCommand
-    | DeclareInterestCommand
-    | RegisterOrganizationCommand
-    | JoinPartnershipCommand
-    | LeavePartnershipCommand
-    | ScheduleForumCommand
-    | UpdateForumCommand
-    | CancelForumCommand
-    | MarkForumHeldCommand,
-    Field(discriminator="type"),
-]
 
 
 class FieldProblem(Payload):

@@ -1,7 +1,7 @@
 """Facts on the `notifications` topic, keyed by a hash of the recipient (never the address)."""
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -36,6 +36,3 @@ class NotificationSent(Envelope):
 class NotificationFailed(Envelope):
     type: Literal["notification.failed"] = "notification.failed"
     data: NotificationFailedData
-
-
-NotificationEvent = Annotated[NotificationSent | NotificationFailed, Field(discriminator="type")]

@@ -1,7 +1,7 @@
 """Facts on the `organizations` topic, keyed by organisation id."""
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -80,13 +80,3 @@ class PartnerLeft(Envelope):
 class OrganizationErased(Envelope):
     type: Literal["organization.erased"] = "organization.erased"
     data: OrganizationErasedData
-
-
-OrganizationEvent = Annotated[
-    OrganizationRegistered
-    | OrganizationInterested
-    | PartnerJoined
-    | PartnerLeft
-    | OrganizationErased,
-    Field(discriminator="type"),
-]

@@ -1,7 +1,7 @@
 """Facts on the `registrations` topic, keyed by forum id (seat counting stays in order)."""
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -61,8 +61,3 @@ class RegistrationPromoted(Envelope):
 class RegistrationCancelled(Envelope):
     type: Literal["registration.cancelled"] = "registration.cancelled"
     data: RegistrationCancelledData
-
-
-RegistrationEvent = Annotated[
-    RegistrationMade | RegistrationPromoted | RegistrationCancelled, Field(discriminator="type")
-]

@@ -5,7 +5,6 @@ import logging
 import re
 import zlib
 from importlib import resources
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -114,7 +113,5 @@ async def ping(pool: asyncpg.Pool) -> None:
         await conn.fetchval("SELECT 1")
 
 
-Record = asyncpg.Record
-JsonObject = dict[str, Any]
 # What store functions take: a plain connection or one borrowed from the pool.
 Connection = asyncpg.Connection | PoolConnectionProxy

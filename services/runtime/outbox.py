@@ -27,6 +27,7 @@ from services.runtime import metrics
 from services.runtime.db import Connection
 from services.runtime.refusals import Refusal, refusal_of
 from services.runtime.settings import Settings
+from services.runtime.transient import is_transient
 
 log = logging.getLogger(__name__)
 
@@ -175,8 +176,11 @@ class OutboxRelay:
                     while await self.publish_batch() == self._batch_size:
                         pass
                     await self._report_pending()  # at most once per poll interval
-                # KafkaError too: a broker outage must not end the relay for good.
-                except (TimeoutError, OSError, KafkaError, asyncpg.PostgresError) as error:
+                # A broker or database outage must not end the relay: its round is tried again.
+                # Anything else is a bug, and the supervisor restarts the relay (background.py).
+                except Exception as error:
+                    if not _worth_another_round(error):
+                        raise
                     log.warning("outbox relay: publishing failed, will retry: %s", error)
                     metrics.OUTBOX_PUBLISH_FAILURES.labels(self._schema).inc()
                 with contextlib.suppress(asyncio.TimeoutError):
@@ -352,6 +356,13 @@ def _topic_of(row: asyncpg.Record, prefix: str) -> str:
         # Refused like a topic the broker does not accept: publishing it can never succeed.
         raise InvalidTopicError(f"{row['topic']!r} is not a topic of the contract") from None
     return topic_name(topic, prefix)
+
+
+def _worth_another_round(error: Exception) -> bool:
+    """Transient failures (a lost connection: asyncpg's InterfaceError or InternalClientError
+    after a terminated backend included), and any broker or database error: the round touches
+    no row it cannot touch again."""
+    return is_transient(error) or isinstance(error, KafkaError | asyncpg.PostgresError)
 
 
 def relay_for(

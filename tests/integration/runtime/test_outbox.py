@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
+import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaTimeoutError
 
@@ -316,3 +317,50 @@ async def _published_envelope(service: RunningService, event_id: str) -> dict[st
     finally:
         await conn.close()
     return cast(dict[str, Any], json.loads(envelope))
+
+
+class TerminatingTheBatch:
+    """Sends, but first terminates the relay's batch connection (idle in its transaction while
+    it publishes), as a database restart or failover would: marking the batch then fails."""
+
+    def __init__(self, producer: AIOKafkaProducer, database_url: str) -> None:
+        self._producer = producer
+        self._database_url = database_url
+        self.terminated = 0
+
+    async def send(self, *args: object, **kwargs: object) -> object:
+        if not self.terminated:
+            admin = await asyncpg.connect(self._database_url)
+            try:
+                self.terminated = await admin.fetchval(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND state = 'idle in transaction'"
+                )
+            finally:
+                await admin.close()
+        return await self._producer.send(*args, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_relay_goes_on_after_its_connection_is_terminated_mid_batch(outbox: Outbox) -> None:
+    database_url = outbox.settings.service_database_url("relay")
+
+    def terminating(producer: AIOKafkaProducer) -> TerminatingTheBatch:
+        return TerminatingTheBatch(producer, database_url)
+
+    async with outbox.relay(poll_interval_seconds=0.05, through=terminating) as relay:
+        task = await running(relay)
+
+        async def published() -> bool:
+            if task.done():  # asyncpg raised InterfaceError / InternalClientError out of run()
+                raise AssertionError(f"the relay stopped: {task.exception()!r}")
+            return await outbox.none_pending()
+
+        try:
+            await outbox.append([event("forum-t", 0)])
+            await until(published, 15.0, "published after the connection was terminated")
+        finally:
+            await stop(task)
+    assert cast(TerminatingTheBatch, relay._producer).terminated == 1
+    on_topic = await read_to_end(outbox.settings.bootstrap(), outbox.topic())
+    # Sent before the connection died and again after: consumers dedupe by event_id.
+    assert {message.value["data"]["sequence"] for message in on_topic} == {0}
