@@ -92,18 +92,23 @@ def topic_prefix() -> str:
     return f"t{secrets.token_hex(4)}."
 
 
-@pytest.fixture
-def settings(infra: Infra, database_url: str, topic_prefix: str, tmp_path: Path) -> Settings:
+def test_settings(infra: Infra, database_url: str, topic_prefix: str, data_dir: Path) -> Settings:
+    """Settings of a test's own platform: its database, topics, consumer groups and ports."""
     port = free_port()
     return Settings(
         database_url=database_url,
         kafka_bootstrap=infra.kafka_bootstrap,
         topic_prefix=topic_prefix,
         admin_token=TEST_ADMIN_TOKEN,
-        data_dir=tmp_path,
+        data_dir=data_dir,
         registration_port=port,
         public_base_url=f"http://127.0.0.1:{port}",
         kafka_session_timeout_ms=2000,
-        # Own consumer group per test: services of different tests never wait on each other.
+        # Own consumer groups: services of different tests never wait on each other's joins.
         kafka_consumer_group_prefix=f"{topic_prefix}dialognet-",
     )
+
+
+@pytest.fixture
+def settings(infra: Infra, database_url: str, topic_prefix: str, tmp_path: Path) -> Settings:
+    return test_settings(infra, database_url, topic_prefix, tmp_path)

@@ -137,6 +137,7 @@ def create_api(settings: Settings) -> FastAPI:
         version="1",
         description="Organisations, forums and registrations of the dialogue network.",
         lifespan=lifespan,
+        generate_unique_id_function=http.operation_id,
         # FastAPI's native OpenTelemetry is on by default and costs every request; our metrics
         # are Prometheus (services.runtime.metrics). Tracing can be wired explicitly later.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},

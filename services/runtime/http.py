@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import iter_route_contexts
+from fastapi.routing import APIRoute, iter_route_contexts
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 from starlette.datastructures import Headers
@@ -163,6 +163,23 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     document_problems(app)
+
+
+def linked(
+    status: int, description: str, parameter: str, *operation_ids: str
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entry whose body's `id` feeds `parameter` of the operations named:
+    clients (and schemathesis' stateful phase) follow a created resource to what acts on it."""
+    links = {
+        operation_id: {"operationId": operation_id, "parameters": {parameter: "$response.body#/id"}}
+        for operation_id in operation_ids
+    }
+    return {status: {"description": description, "links": links}}
+
+
+def operation_id(route: APIRoute) -> str:
+    """Operation ids are the route functions' names (`read_forum`), for links to name them."""
+    return route.name
 
 
 def document_problems(app: FastAPI) -> None:

@@ -18,7 +18,7 @@ from services.registration.http.problems import REFUSALS
 from services.registration.http.views import ForumPage, ForumView
 from services.registration.store import forums as forum_store
 from services.runtime.auth import CallerDep, StaffDep, unauthorized
-from services.runtime.http import problem_responses
+from services.runtime.http import linked, problem_responses
 
 router = APIRouter(prefix="/v1/forums", tags=["forums"], responses=REFUSALS)
 # Staff steps on one forum: the wrong role, an unknown forum, a forum past that step.
@@ -36,7 +36,25 @@ FORUM_ORDER = PageOrder[tuple[datetime, UUID], Forum](
 )
 
 
-@router.post("", status_code=201, response_model=ForumView, responses=problem_responses(403))
+@router.post(
+    "",
+    status_code=201,
+    response_model=ForumView,
+    responses={
+        **problem_responses(403),
+        **linked(
+            201,
+            "Scheduled",
+            "forum_id",
+            "read_forum",
+            "update_forum",
+            "cancel_forum",
+            "mark_forum_held",
+            "register",
+            "list_registrations",
+        ),
+    },
+)
 async def schedule_forum(
     body: commands.ScheduleForum, services: ServicesDep, trace: TraceDep, _: StaffDep
 ) -> ForumView:

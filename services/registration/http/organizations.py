@@ -16,7 +16,7 @@ from services.registration.http.problems import REFUSALS
 from services.registration.http.views import OrganizationPage, OrganizationView
 from services.registration.store import organizations as organization_store
 from services.runtime.auth import StaffDep
-from services.runtime.http import problem_responses
+from services.runtime.http import linked, problem_responses
 
 # Staff only: every operation may also answer 403 (a token of another role).
 router = APIRouter(
@@ -39,7 +39,21 @@ ORGANIZATION_ORDER = PageOrder[tuple[str, UUID], Organization](
 )
 
 
-@router.post("", status_code=201, response_model=OrganizationView)
+@router.post(
+    "",
+    status_code=201,
+    response_model=OrganizationView,
+    responses=linked(
+        201,
+        "Created",
+        "organization_id",
+        "read_organization",
+        "declare_interest",
+        "join",
+        "leave",
+        "erase_organization",
+    ),
+)
 async def create_organization(
     body: commands.CreateOrganization, services: ServicesDep, trace: TraceDep, _: StaffDep
 ) -> OrganizationView:

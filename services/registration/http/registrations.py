@@ -18,7 +18,7 @@ from services.registration.http.views import AdmittedView, RegistrationPage, Reg
 from services.registration.services import Services
 from services.registration.store import registrations as registration_store
 from services.runtime.auth import Caller, CallerDep, StaffDep, unauthorized
-from services.runtime.http import problem_responses
+from services.runtime.http import linked, problem_responses
 
 router = APIRouter(tags=["registrations"], responses=REFUSALS)
 ROUTE_TEMPLATE = "/v1/forums/{forum_id}/registrations"
@@ -50,7 +50,10 @@ IdempotencyKey = Annotated[
     response_model=AdmittedView,
     # 403: a partners-only forum for another organisation; 409: closed, or the e-mail is
     # registered already; 401 also for an anonymous caller on a partners-only forum.
-    responses=problem_responses(403, 404, 409),
+    responses={
+        **problem_responses(403, 404, 409),
+        **linked(201, "Registered", "registration_id", "cancel_registration"),
+    },
     summary="Register for a forum",
     description="Public for open forums (rate-limited per address); staff and intake tokens "
     "register for every forum. The response is the only place besides the registrant's e-mail "

@@ -11,32 +11,23 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from services.runtime.embedded import free_port
 from services.runtime.settings import Settings
-from tests.conftest import TEST_ADMIN_TOKEN, Infra, fresh_database
+from tests.conftest import Infra, fresh_database, test_settings
 from tests.integration.conftest import RunningService, running_registration
 
 
 @pytest.fixture(scope="module")
-async def service(
+async def module_settings(
     infra: Infra, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[RunningService]:
-    """One running service per module, on its own database and topic prefix."""
+) -> AsyncIterator[Settings]:
+    """Settings of a platform shared by one module: its own database, topics and groups."""
     async with fresh_database(infra) as database_url:
-        port = free_port()
         prefix = f"t{secrets.token_hex(4)}."
-        settings = Settings(
-            database_url=database_url,
-            kafka_bootstrap=infra.kafka_bootstrap,
-            topic_prefix=prefix,
-            # Its own consumer group: the default one is shared by every test's service, and a
-            # second live member (a test's own service beside this one) would stall both joins.
-            kafka_consumer_group_prefix=f"{prefix}dialognet-",
-            admin_token=TEST_ADMIN_TOKEN,
-            data_dir=tmp_path_factory.mktemp("service"),
-            registration_port=port,
-            public_base_url=f"http://127.0.0.1:{port}",
-            kafka_session_timeout_ms=2000,
-        )
-        async with running_registration(settings) as running:
-            yield running
+        yield test_settings(infra, database_url, prefix, tmp_path_factory.mktemp("service"))
+
+
+@pytest.fixture(scope="module")
+async def service(module_settings: Settings) -> AsyncIterator[RunningService]:
+    """One running service per module, on its own database and topic prefix."""
+    async with running_registration(module_settings) as running:
+        yield running
