@@ -7,9 +7,6 @@ from contextlib import asynccontextmanager
 import asyncpg
 import uvicorn
 from fastapi import FastAPI, Request, Response
-from faststream.kafka import KafkaBroker
-from faststream.kafka.prometheus import KafkaPrometheusMiddleware
-from prometheus_client import REGISTRY
 from starlette.types import ASGIApp
 
 from schemas.topics import Topic, topic_name
@@ -20,12 +17,10 @@ from services.registration.http.problems import domain_error_problem
 from services.registration.intake import CONSUMER, IntakeConsumer
 from services.registration.services import Services
 from services.registration.store import SCHEMA, legacy_tokens, signing_keys
-from services.runtime import auth, db, http, kafka
+from services.runtime import auth, http
 from services.runtime.access.database import AccessDatabase
-from services.runtime.background import SupervisedTask
-from services.runtime.consumer import Subscription, subscribe
-from services.runtime.deadletter import DeadLetterProducer
-from services.runtime.outbox import relay_for
+from services.runtime.consumer import Subscription
+from services.runtime.host import ServiceHost, hosted
 from services.runtime.ratelimit import RateLimiter
 from services.runtime.settings import Settings, load_settings
 
@@ -33,83 +28,39 @@ log = logging.getLogger(__name__)
 
 SERVICE = "registration"
 MIGRATIONS = "services.registration.migrations"
-# The relay's name in /health/ready and in the background task metrics.
-OUTBOX_RELAY = "outbox_relay"
+# The intake consumer's name in /health/ready.
+INTAKE_CONSUMER = "intake_consumer"
 
 
-def build_broker(settings: Settings) -> KafkaBroker:
-    return KafkaBroker(
-        settings.bootstrap(),
-        acks="all",
-        enable_idempotence=settings.kafka_enable_idempotence,
-        middlewares=[
-            KafkaPrometheusMiddleware(registry=REGISTRY, app_name="dialognet_registration")
-        ],
-        log_level=logging.DEBUG,  # FastStream logs each message at this level
-    )
-
-
-def subscribe_intake(
-    broker: KafkaBroker,
-    settings: Settings,
-    intake_consumer: IntakeConsumer,
-    dead_letters: DeadLetterProducer,
-) -> Subscription:
+def subscribe_intake(host: ServiceHost, intake_consumer: IntakeConsumer) -> Subscription:
     """The intake consumer on the runtime's wrapper: each command ends in its facts, a
     rejection, a dead letter, or a retry; none is skipped."""
-    return subscribe(
-        broker,
-        [topic_name(Topic.INTAKE, settings.topic_prefix)],
+    return host.subscribe(
+        INTAKE_CONSUMER,
+        [topic_name(Topic.INTAKE, host.settings.topic_prefix)],
         consumer=CONSUMER,
-        group_id=f"{settings.kafka_consumer_group_prefix}{CONSUMER}",
         handler=intake_consumer.handle,
-        dead_letters=dead_letters,
-        **{
-            **kafka.consumer_options(settings),
-            "fetch_max_wait_ms": settings.kafka_intake_fetch_max_wait_ms,
-        },
+        fetch_max_wait_ms=host.settings.kafka_intake_fetch_max_wait_ms,
     )
 
 
 @asynccontextmanager
 async def running(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
-    pool = await db.create_pool(
-        settings.service_database_url(SERVICE),
-        min_size=settings.db_pool_min_size,
-        max_size=settings.db_pool_max_size,
-    )
-    async with pool.acquire() as conn:
-        await db.migrate(conn, schema=SCHEMA, package=MIGRATIONS)
-        cancel_secret = await signing_keys.signing_key(conn, "cancel_token")
-    access_database = await AccessDatabase.open(settings, SERVICE, pool)
-    await _move_legacy_tokens(pool, access_database)
-    await kafka.ensure_topics(settings)
-    producer = kafka.new_producer(settings)
-    await producer.start()
-    services = Services.on(pool, cancel_secret)
-    relay = relay_for(settings, pool=pool, producer=producer, schema=SCHEMA)
-    relay_task = SupervisedTask(OUTBOX_RELAY, relay.run)
-    relay_task.start()
-    broker = build_broker(settings)
-    app.state.intake = subscribe_intake(broker, settings, IntakeConsumer(services), producer)
-    await broker.start()
-    app.state.settings = settings
-    app.state.services = services
-    app.state.pool = pool
-    app.state.access_database = access_database
-    app.state.broker = broker
-    app.state.relay_task = relay_task
-    auth.install(app.state, settings, access_database.pool)
-    app.state.rate_limiter = RateLimiter(settings.public_rate_limit_per_minute)
-    log.info("registration service ready")
-    try:
+    async with hosted(settings, service=SERVICE, schema=SCHEMA, migrations=MIGRATIONS) as host:
+        async with host.pool.acquire() as conn:
+            cancel_secret = await signing_keys.signing_key(conn, "cancel_token")
+        await _move_legacy_tokens(host.pool, host.access)
+        services = Services.on(host.pool, cancel_secret)
+        subscribe_intake(host, IntakeConsumer(services))
+        await host.start()
+        app.state.settings = settings
+        app.state.host = host
+        app.state.services = services
+        app.state.pool = host.pool
+        auth.install(app.state, settings, host.access.pool)
+        app.state.rate_limiter = RateLimiter(settings.public_rate_limit_per_minute)
+        log.info("registration service ready")
         yield
-    finally:
-        await broker.stop()
-        await relay_task.stop()
-        await producer.stop()
-        await access_database.close()
-        await pool.close()
 
 
 async def _move_legacy_tokens(pool: asyncpg.Pool, access_database: AccessDatabase) -> None:
@@ -147,30 +98,7 @@ def create_api(settings: Settings) -> FastAPI:
     for router in (organizations.router, forums.router, registrations.router):
         app.include_router(router)
 
-    async def database_ready() -> None:
-        await db.ping(app.state.pool)
-
-    async def access_ready() -> None:
-        await db.ping(app.state.access_database.pool)
-
-    async def broker_ready() -> None:
-        if not await app.state.broker.ping(timeout=2.0):
-            raise ConnectionError("broker not reachable")
-
-    async def outbox_relay_ready() -> None:
-        await app.state.relay_task.check_running()
-
-    async def intake_consumer_ready() -> None:
-        await app.state.intake.ready()
-
-    checks: dict[str, http.Check] = {
-        "database": database_ready,
-        "access": access_ready,
-        "broker": broker_ready,
-        OUTBOX_RELAY: outbox_relay_ready,
-        "intake_consumer": intake_consumer_ready,
-    }
-    http.install_health_and_metrics(app, checks)
+    http.install_health_and_metrics(app, lambda: app.state.host.checks())
     return app
 
 

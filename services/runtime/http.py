@@ -316,7 +316,12 @@ class RequestMetrics:
             )
 
 
-def install_health_and_metrics(app: FastAPI, checks: dict[str, Check]) -> None:
+def install_health_and_metrics(
+    app: FastAPI, checks: dict[str, Check] | Callable[[], dict[str, Check]]
+) -> None:
+    """/health/live, /health/ready running every check (or those `checks()` gives at the time
+    of asking: a service's host knows its parts only once started), and /metrics."""
+
     @app.get("/health/live", tags=["operations"], summary="The process is up")
     async def live() -> dict[str, str]:
         return {"status": "ok"}
@@ -328,7 +333,8 @@ def install_health_and_metrics(app: FastAPI, checks: dict[str, Check]) -> None:
         responses={503: {"description": "A check failed; `checks` says which and why"}},
     )
     async def ready() -> Response:
-        results = {name: await _run_check(check) for name, check in checks.items()}
+        current = checks() if callable(checks) else checks
+        results = {name: await _run_check(check) for name, check in current.items()}
         healthy = all(result == "ok" for result in results.values())
         return JSONResponse(
             {"status": "ok" if healthy else "unavailable", "checks": results},

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from schemas.catalog import UnknownType
 from schemas.envelope import REQUIRED_ENVELOPE_FIELDS, InvalidEnvelope, decode_envelope
 from schemas.intake import IntakeRejected
-from services.registration.app import build_broker, subscribe_intake
+from services.registration.app import subscribe_intake
 from services.registration.intake import (
     MAX_ECHOED_CHARS,
     MAX_ECHOED_ERRORS,
@@ -20,6 +20,7 @@ from services.registration.intake import (
     rejection_for,
 )
 from services.registration.services import Services
+from services.runtime.host import ServiceHost, build_broker
 from services.runtime.settings import Settings
 from tests.unit.runtime.recording_producer import RecordingProducer
 
@@ -95,9 +96,19 @@ async def _consume(service: object, body: bytes, key: bytes) -> RecordingProduce
     """Run the intake consumer as the service subscribes it, on FastStream's test broker."""
     settings = Settings(kafka_bootstrap="localhost:9092", topic_prefix="unit.")
     producer = RecordingProducer()
-    broker = build_broker(settings)
+    broker = build_broker(settings, "registration")
     consumer = IntakeConsumer(cast(Services, service))
-    subscribe_intake(broker, settings, consumer, producer)
+    # Only what subscribing uses: the broker, the settings and the dead-letter producer.
+    host = ServiceHost(
+        service="registration",
+        settings=settings,
+        pool=cast(Any, None),
+        access=cast(Any, None),
+        producer=cast(Any, producer),
+        broker=broker,
+        relay=cast(Any, None),
+    )
+    subscribe_intake(host, consumer)
     async with TestKafkaBroker(broker) as test_broker:
         await test_broker.publish(body, "unit.intake", key=key)
     return producer

@@ -1,0 +1,158 @@
+"""What every service runs on, started in order and stopped in reverse: its pool (migrated), the
+access store, the topics, a producer, its outbox relay, its broker with the subscriptions, and
+supervised background tasks — with one readiness check each.
+
+A service's composition root opens a host, adds its subscriptions and tasks, starts it, and
+keeps only what is its own (command services, routes). Nothing here knows a service.
+"""
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from faststream.kafka import KafkaBroker
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from prometheus_client import REGISTRY
+
+from services.runtime import db, kafka
+from services.runtime.access.database import AccessDatabase
+from services.runtime.background import SupervisedTask
+from services.runtime.consumer import EnvelopeHandler, Subscription, subscribe
+from services.runtime.http import Check
+from services.runtime.outbox import relay_for
+from services.runtime.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# The relay's name in /health/ready and in the background task metrics.
+OUTBOX_RELAY = "outbox_relay"
+
+
+def build_broker(settings: Settings, service: str) -> KafkaBroker:
+    return KafkaBroker(
+        settings.bootstrap(),
+        acks="all",
+        enable_idempotence=settings.kafka_enable_idempotence,
+        middlewares=[KafkaPrometheusMiddleware(registry=REGISTRY, app_name=f"dialognet_{service}")],
+        log_level=logging.DEBUG,  # FastStream logs each message at this level
+    )
+
+
+@dataclass
+class ServiceHost:
+    """A started service's infrastructure; `checks()` feeds /health/ready."""
+
+    service: str
+    settings: Settings
+    pool: asyncpg.Pool
+    access: AccessDatabase
+    producer: AIOKafkaProducer
+    broker: KafkaBroker
+    relay: SupervisedTask
+    subscriptions: dict[str, Subscription] = field(default_factory=dict)
+    tasks: list[SupervisedTask] = field(default_factory=list)
+    started: bool = False
+
+    def subscribe(
+        self,
+        check_name: str,
+        topics: Sequence[str],
+        *,
+        consumer: str,
+        handler: EnvelopeHandler,
+        **options: Any,
+    ) -> Subscription:
+        """Consume `topics` in the group `<prefix><consumer>` through the runtime's wrapper
+        (effect, dead letter or retry for every message); `check_name` names it in
+        /health/ready. Before `start()` only."""
+        assert not self.started, "subscriptions are made before the broker starts"
+        subscription = subscribe(
+            self.broker,
+            topics,
+            consumer=consumer,
+            group_id=f"{self.settings.kafka_consumer_group_prefix}{consumer}",
+            handler=handler,
+            dead_letters=self.producer,
+            **{**kafka.consumer_options(self.settings), **options},
+        )
+        self.subscriptions[check_name] = subscription
+        return subscription
+
+    def run_in_background(self, name: str, work: Callable[[], Awaitable[None]]) -> SupervisedTask:
+        """Supervised work (restarted after a crash, named `name` in /health/ready)."""
+        task = SupervisedTask(name, work)
+        self.tasks.append(task)
+        if self.started:
+            task.start()
+        return task
+
+    async def start(self) -> None:
+        self.relay.start()
+        await self.broker.start()
+        for task in self.tasks:
+            task.start()
+        self.started = True
+
+    def checks(self) -> dict[str, Check]:
+        checks: dict[str, Check] = {
+            "database": lambda: db.ping(self.pool),
+            "access": lambda: db.ping(self.access.pool),
+            "broker": self._broker_ready,
+            OUTBOX_RELAY: self.relay.check_running,
+        }
+        checks.update(
+            {name: subscription.ready for name, subscription in self.subscriptions.items()}
+        )
+        checks.update({task.name: task.check_running for task in self.tasks})
+        return checks
+
+    async def _broker_ready(self) -> None:
+        if not await self.broker.ping(timeout=2.0):
+            raise ConnectionError("broker not reachable")
+
+    async def stop(self) -> None:
+        await self.broker.stop()
+        for task in reversed(self.tasks):
+            await task.stop()
+        await self.relay.stop()
+
+
+@contextlib.asynccontextmanager
+async def hosted(
+    settings: Settings, *, service: str, schema: str, migrations: str
+) -> AsyncIterator[ServiceHost]:
+    """Open a service's host: pool and migrations of `schema`, the access store, the topics,
+    a producer, the outbox relay (not yet running); the caller subscribes, then `start()`s.
+    Everything is stopped in reverse when the block ends."""
+    async with contextlib.AsyncExitStack() as stack:
+        pool = await db.create_pool(
+            settings.service_database_url(service),
+            min_size=settings.db_pool_min_size,
+            max_size=settings.db_pool_max_size,
+        )
+        stack.push_async_callback(pool.close)
+        async with pool.acquire() as conn:
+            await db.migrate(conn, schema=schema, package=migrations)
+        access = await AccessDatabase.open(settings, service, pool)
+        stack.push_async_callback(access.close)
+        await kafka.ensure_topics(settings)
+        producer = kafka.new_producer(settings)
+        await producer.start()
+        stack.push_async_callback(producer.stop)
+        relay = relay_for(settings, pool=pool, producer=producer, schema=schema)
+        host = ServiceHost(
+            service=service,
+            settings=settings,
+            pool=pool,
+            access=access,
+            producer=producer,
+            broker=build_broker(settings, service),
+            relay=SupervisedTask(OUTBOX_RELAY, relay.run),
+        )
+        stack.push_async_callback(host.stop)
+        yield host
+        log.info("%s service stopping", service)
