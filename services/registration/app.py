@@ -23,7 +23,9 @@ from services.registration.http.problems import domain_error_problem
 from services.registration.intake import CONSUMER, IntakeConsumer
 from services.registration.services import Services
 from services.registration.store import SCHEMA, access
+from services.registration.web import site
 from services.runtime import db, http, kafka
+from services.runtime.csrf import CsrfProtection
 from services.runtime.outbox import relay_for
 from services.runtime.ratelimit import RateLimiter
 from services.runtime.settings import Settings, load_settings
@@ -68,6 +70,7 @@ async def running(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     async with pool.acquire() as conn:
         await db.migrate(conn, schema=SCHEMA, package=MIGRATIONS)
         cancel_secret = await access.signing_key(conn, "cancel_token")
+        csrf_key = await access.signing_key(conn, "csrf")
     await kafka.ensure_topics(settings)
     producer = kafka.new_producer(settings)
     await producer.start()
@@ -84,6 +87,9 @@ async def running(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         pool, _secret(settings), cache_seconds=settings.token_cache_seconds
     )
     app.state.rate_limiter = RateLimiter(settings.public_rate_limit_per_minute)
+    app.state.csrf = CsrfProtection(
+        csrf_key, secure_cookie=settings.public_base_url.startswith("https://")
+    )
     log.info("registration service ready")
     try:
         yield
@@ -106,7 +112,7 @@ async def _on_domain_error(request: Request, error: Exception) -> Response:
 
 
 def create_api(settings: Settings) -> FastAPI:
-    """The FastAPI application: every route, its handlers, health and /metrics."""
+    """The FastAPI application: every route, its handlers, the pages, health and /metrics."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -126,6 +132,7 @@ def create_api(settings: Settings) -> FastAPI:
     app.add_exception_handler(DomainError, _on_domain_error)
     for router in (organizations.router, forums.router, registrations.router):
         app.include_router(router)
+    site.install(app)  # the public pages and their stylesheet
 
     async def database_ready() -> None:
         await db.ping(app.state.pool)
