@@ -48,9 +48,6 @@ class Language:
     def gettext(self, message: str) -> str:
         return self.translations.gettext(message)
 
-    def ngettext(self, singular: str, plural: str, count: int) -> str:
-        return self.translations.ngettext(singular, plural, count)
-
     def number(self, value: int) -> str:
         return format_decimal(value, locale=self.locale)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, params
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -111,10 +111,11 @@ def _with_language(request: Request, code: str) -> str:
     return f"{request.url.path}?{urlencode([*query, (LANGUAGE_PARAMETER, code)])}"
 
 
-def page_router() -> APIRouter:
-    """A router for pages: CSRF checked on every unsafe method before the handler runs; pages
-    are not operations of the API, so they stay out of its OpenAPI document."""
-    return APIRouter(dependencies=[Depends(csrf.protect)], include_in_schema=False)
+def page_router(*, first: Sequence[params.Depends] = ()) -> APIRouter:
+    """A router for pages: CSRF checked on every unsafe method before the handler runs (after
+    the dependencies `first`, e.g. a rate limit); pages are not operations of the API, so they
+    stay out of its OpenAPI document."""
+    return APIRouter(dependencies=[*first, Depends(csrf.protect)], include_in_schema=False)
 
 
 async def pages_of(request: Request) -> Pages:

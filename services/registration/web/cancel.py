@@ -8,32 +8,24 @@ from uuid import UUID
 
 from fastapi import Request, Response
 from pydantic import TypeAdapter, ValidationError
-from starlette.exceptions import HTTPException
 
 from schemas.commands import CancelRegistration
 from schemas.text import MultiLine
 from schemas.vocabulary import ForumStatus, RegistrationStatus
 from services.registration.domain.errors import Conflict, Forbidden, NotFound
-from services.registration.http.auth import Caller
-from services.registration.http.deps import (
-    ServicesDep,
-    TraceDep,
-    client_address,
-    enforce_rate_limit,
-)
+from services.registration.http.deps import ServicesDep, TraceDep
 from services.registration.links import CANCEL_PAGE_PATH
 from services.registration.registrations import OwnRegistration
 from services.registration.services import Services
+from services.registration.web.public_router import public_router
 from services.runtime.forms import FieldError, error_for, field_errors, text_field
-from services.runtime.languages import choose_language
-from services.runtime.pages import LANGUAGE_PARAMETER, Pages, PagesDep, page_router
+from services.runtime.languages import Language, choose_language
+from services.runtime.pages import LANGUAGE_PARAMETER, Pages, PagesDep
 
-router = page_router()
+router = public_router()
 
 # The bound the API's command enforces, read from its type so the page never states another.
 REASON_MAX_LENGTH: int = TypeAdapter(MultiLine).json_schema()["maxLength"]
-# The page is for people in a browser: it never reads a bearer token, so it is always limited.
-ANONYMOUS = Caller(role=None)
 
 
 class CancelState(StrEnum):
@@ -88,23 +80,15 @@ async def cancel_from_page(
     trace: TraceDep,
     lang: str | None = None,
 ) -> Response:
-    """The CSRF token was checked before this runs (pages.page_router)."""
-    refused = _rate_limited(request, pages, lang)
-    if refused is not None:
-        return refused
+    """The rate limit and the CSRF token were checked before this runs (public_router)."""
     form = await request.form()
     entered = CancelForm(text_field(form, "token"), text_field(form, "reason"))
     own = await _own_registration(services, registration_id, entered.token)
     if own is None:
         return _invalid_link(request, pages, lang)
-    language = _language(own, lang)
-    try:
-        command = CancelRegistration(
-            cancel_token=entered.token, reason=entered.reason.strip() or None
-        )
-    except ValidationError as error:
-        errors = field_errors(error, pages.languages[language])
-        return _show(request, pages, own, CancelForm(entered.token, entered.reason, errors), lang)
+    command = _validated(entered, pages.languages[_language(own, lang)])
+    if isinstance(command, CancelForm):
+        return _show(request, pages, own, command, lang)
     try:
         cancelled = await services.registrations.cancel(
             own.registration.id, command, trace, by="registrant"
@@ -114,16 +98,22 @@ async def cancel_from_page(
         # team) or its forum was held or cancelled: the page as it stands now, with 409.
         now = await services.registrations.of_token_holder(own.registration.id, entered.token)
         return _show(request, pages, now, CancelForm(entered.token), lang, status=409)
+    context = {"forum": own.forum, "registration": cancelled, "had_seat": _had_seat(own)}
     return pages.render(
-        request,
-        "registrations/cancelled.html",
-        {
-            "forum": own.forum,
-            "registration": cancelled,
-            "had_seat": own.registration.status is RegistrationStatus.CONFIRMED,
-        },
-        language=language,
+        request, "registrations/cancelled.html", context, language=_language(own, lang)
     )
+
+
+def _validated(entered: CancelForm, language: Language) -> CancelRegistration | CancelForm:
+    """The API's command (so the same bounds), or the form again with what is wrong in it."""
+    try:
+        return CancelRegistration(cancel_token=entered.token, reason=entered.reason.strip() or None)
+    except ValidationError as error:
+        return CancelForm(entered.token, entered.reason, field_errors(error, language))
+
+
+def _had_seat(own: OwnRegistration) -> bool:
+    return own.registration.status is RegistrationStatus.CONFIRMED
 
 
 async def _own_registration(
@@ -179,22 +169,3 @@ def _show(
         status=status or (422 if form.errors else 200),
         offer_languages=True,
     )
-
-
-def _rate_limited(request: Request, pages: Pages, lang: str | None) -> Response | None:
-    """The per-address limit of the public registration form, shared with it; a page saying
-    so (429, `Retry-After`) when it is used up, else None."""
-    state = request.app.state
-    peer = request.client.host if request.client else None
-    address = client_address(state, peer, request.headers.get("x-forwarded-for"))
-    try:
-        enforce_rate_limit(state, ANONYMOUS, address)
-    except HTTPException as refusal:
-        if refusal.status_code != 429:
-            raise
-        response = pages.render(
-            request, "too_many_requests.html", {}, language=choose_language(lang), status=429
-        )
-        response.headers.update(refusal.headers or {})
-        return response
-    return None

@@ -12,6 +12,7 @@ import pytest
 
 from services.runtime.csrf import COOKIE_NAME
 from services.runtime.security_headers import CONTENT_SECURITY_POLICY
+from services.runtime.settings import Settings
 from tests.html_page import Form, body_text, forms, read_page
 from tests.integration.conftest import RunningService, running_registration
 from tests.integration.registration import bodies
@@ -434,23 +435,25 @@ async def test_a_cancelled_forum_shows_why_it_can_no_longer_be_cancelled(
     assert forms(page.text) == []
 
 
-async def test_the_page_post_shares_the_public_forms_rate_limit(
-    settings: Any,
-) -> None:
-    """Two requests a minute per address: one registration over the API and one page POST use
-    them up, so the next page POST is refused (429) and cancels nothing."""
-    limited = settings.model_copy(update={"public_rate_limit_per_minute": 2})
+async def test_the_page_post_shares_the_public_forms_rate_limit(settings: Settings) -> None:
+    """Three requests a minute per address: a registration over the API, a form refused for
+    its CSRF token and one with a wrong cancel token use them up; the next is refused (429)
+    before anything is read, and cancels nothing."""
+    limited = settings.model_copy(update={"public_rate_limit_per_minute": 3})
     async with running_registration(limited) as service:
         forum, made = await registration_with_page(service)
         async with browser(service) as client:
             form = the_form((await client.get(made["cancel_page_url"])).text)
             ok(await register_over_api(service, forum["id"], client=client), 201)
-            invalid = await post_form(client, form, token="wrong")
+            without_csrf = await post_form(client, form, csrf_token="")
+            wrong_token = await post_form(client, form, token="wrong")
             limited_answer = await post_form(client, form)
 
-        assert invalid.status_code == 403  # counted, though it changed nothing
+        assert without_csrf.status_code == 403  # each counted, though it changed nothing
+        assert wrong_token.status_code == 403
         assert limited_answer.status_code == 429, limited_answer.text
         assert int(limited_answer.headers["retry-after"]) >= 1
         assert "Zu viele Anfragen" in body_text(limited_answer.text)
+        assert "Es wurde nichts geändert." in body_text(limited_answer.text)
         assert limited_answer.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
         assert await status_of(service, forum["id"], made["id"]) == "confirmed"
