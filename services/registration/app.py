@@ -70,6 +70,8 @@ async def running(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     async with pool.acquire() as conn:
         await db.migrate(conn, schema=SCHEMA, package=MIGRATIONS)
         cancel_secret = await access.signing_key(conn, "cancel_token")
+        # The pages' CSRF tokens get their own key beside it: one of them leaking (or being
+        # rotated) never touches the other.
         csrf_key = await access.signing_key(conn, "csrf")
     await kafka.ensure_topics(settings)
     producer = kafka.new_producer(settings)
