@@ -17,9 +17,11 @@ from services.registration.http.problems import domain_error_problem
 from services.registration.intake import CONSUMER, IntakeConsumer
 from services.registration.services import Services
 from services.registration.store import SCHEMA, legacy_tokens, signing_keys
+from services.registration.web import site
 from services.runtime import auth, http
 from services.runtime.access.database import AccessDatabase
 from services.runtime.consumer import Subscription
+from services.runtime.csrf import CsrfProtection
 from services.runtime.host import ServiceHost, hosted
 from services.runtime.ratelimit import RateLimiter
 from services.runtime.settings import Settings, load_settings
@@ -49,6 +51,9 @@ async def running(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     async with hosted(settings, service=SERVICE, schema=SCHEMA, migrations=MIGRATIONS) as host:
         async with host.pool.acquire() as conn:
             cancel_secret = await signing_keys.signing_key(conn, "cancel_token")
+            # The pages' CSRF tokens get their own key beside it: one of them leaking (or being
+            # rotated) never touches the other.
+            csrf_key = await signing_keys.signing_key(conn, "csrf")
         await _move_legacy_tokens(host.pool, host.access)
         services = Services.on(host.pool, cancel_secret)
         subscribe_intake(host, IntakeConsumer(services))
@@ -59,6 +64,9 @@ async def running(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         app.state.pool = host.pool
         auth.install(app.state, settings, host.access.pool)
         app.state.rate_limiter = RateLimiter(settings.public_rate_limit_per_minute)
+        app.state.csrf = CsrfProtection(
+            csrf_key, secure_cookie=settings.public_base_url.startswith("https://")
+        )
         log.info("registration service ready")
         yield
 
@@ -76,7 +84,7 @@ async def _on_domain_error(request: Request, error: Exception) -> Response:
 
 
 def create_api(settings: Settings) -> FastAPI:
-    """The FastAPI application: every route, its handlers, health and /metrics."""
+    """The FastAPI application: every route, its handlers, the pages, health and /metrics."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -97,6 +105,7 @@ def create_api(settings: Settings) -> FastAPI:
     app.add_exception_handler(DomainError, _on_domain_error)
     for router in (organizations.router, forums.router, registrations.router):
         app.include_router(router)
+    site.install(app)  # the public pages and their stylesheet
 
     http.install_health_and_metrics(app, lambda: app.state.host.checks())
     return app

@@ -40,6 +40,14 @@ class Admitted:
 
 
 @dataclass(frozen=True)
+class OwnRegistration:
+    """A registration with its forum, as the holder of its cancel token is shown it."""
+
+    registration: Registration
+    forum: Forum
+
+
+@dataclass(frozen=True)
 class _Refused:
     """The admitting statement hit a unique constraint: a concurrent first request with the
     same Idempotency-Key, or the e-mail address registered already."""
@@ -185,6 +193,20 @@ class RegistrationService:
             await forum_store.save_counters(conn, forum)
             await waitlist.promote(conn, forum, trace)
         return replace(registration, status=RegistrationStatus.CANCELLED, waitlist_position=None)
+
+    async def of_token_holder(self, registration_id: UUID, cancel_token: str) -> OwnRegistration:
+        """The registration and its forum for the holder of its cancel token (the cancel page).
+
+        The token is checked before anything is read: whoever offers a wrong one learns
+        nothing, not even whether the id exists (by the answer or by its time)."""
+        if not rules.token_matches(self._cancel_secret, registration_id, cancel_token):
+            raise Forbidden(
+                "the cancel token does not match this registration", field="cancel_token"
+            )
+        async with self._pool.acquire() as conn:
+            registration = await self._require(conn, registration_id)
+            forum = await forums.require(conn, registration.forum_id)
+        return OwnRegistration(registration, forum)
 
     async def get(self, registration_id: UUID) -> Registration:
         async with self._pool.acquire() as conn:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Header, Query, Response
 from starlette.datastructures import State
 
 from schemas import commands
+from services.registration import links
 from services.registration.domain.registrations import Registration
 from services.registration.domain.trace import Trace
 from services.registration.http import paging
@@ -84,12 +85,13 @@ async def admit_registration(
         idempotency_key=idempotency_key,
         anonymous=not who.is_authenticated,
     )
-    base = state.settings.public_base_url.rstrip("/")
+    base = state.settings.public_base_url
     registration_id = admitted.registration.id
     view = AdmittedView.admitted(
         admitted.registration,
         admitted.cancel_token,
-        f"{base}/v1/registrations/{registration_id}/cancel?token={admitted.cancel_token}",
+        cancel_url=links.cancel_api_url(base, registration_id, admitted.cancel_token),
+        cancel_page_url=links.cancel_page_url(base, registration_id, admitted.cancel_token),
     )
     # Serialised once here: FastAPI would validate the model again against response_model
     # (kept on the route for the OpenAPI document).

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from schemas.vocabulary import (
     Audience,
@@ -92,11 +92,22 @@ class AdmittedView(RegistrationView):
     """The registrant's own copy: the only response that carries the cancel token."""
 
     cancel_token: str
-    cancel_url: str
+    cancel_url: str = Field(
+        description="The API's cancel operation with the token: POST it as given to cancel"
+    )
+    cancel_page_url: str = Field(
+        description="The cancel page for a person (the link the registrant is e-mailed): "
+        "it shows the registration and cancels it with a form"
+    )
 
     @classmethod
     def admitted(
-        cls, registration: Registration, cancel_token: str, cancel_url: str
+        cls,
+        registration: Registration,
+        cancel_token: str,
+        *,
+        cancel_url: str,
+        cancel_page_url: str,
     ) -> "AdmittedView":
         # Built from the view's own fields, not a model_dump(): the dump would turn the
         # contact back into a dict and validate its e-mail address a second time.
@@ -104,6 +115,7 @@ class AdmittedView(RegistrationView):
             **dict(RegistrationView.of(registration)),
             cancel_token=cancel_token,
             cancel_url=cancel_url,
+            cancel_page_url=cancel_page_url,
         )
 
 

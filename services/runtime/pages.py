@@ -1,0 +1,126 @@
+"""Server-rendered pages: Jinja2 templates (autoescaped), one environment per language with its
+catalog and formats, and what every page answer carries (security headers, the CSRF cookie)."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request, params
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from services.runtime import csrf
+from services.runtime.languages import (
+    NATIVE_NAMES,
+    RUNTIME_LOCALES,
+    SUPPORTED_LANGUAGES,
+    Language,
+    load_language,
+)
+from services.runtime.security_headers import PAGE_HEADERS
+
+# `?lang=de|en` chooses the page's language over the one the service knows for the reader.
+LANGUAGE_PARAMETER = "lang"
+
+
+@dataclass(frozen=True)
+class LanguageLink:
+    code: str
+    name: str
+    href: str
+
+
+class Pages:
+    """Renders a service's templates in each supported language."""
+
+    def __init__(self, templates: Path, locale_dirs: Sequence[Path]) -> None:
+        self.languages = {
+            code: load_language(code, [RUNTIME_LOCALES, *locale_dirs])
+            for code in SUPPORTED_LANGUAGES
+        }
+        # One environment per language: gettext is installed into an environment, and requests
+        # in different languages are rendered at the same time.
+        self._environments = {
+            code: _environment(templates, language) for code, language in self.languages.items()
+        }
+
+    def render(
+        self,
+        request: Request,
+        template: str,
+        context: dict[str, Any],
+        *,
+        language: str,
+        status: int = 200,
+        offer_languages: bool = False,
+    ) -> HTMLResponse:
+        """`offer_languages`: link this page in each other language (GET pages only: a POST's
+        answer is no place to return to)."""
+        links = _language_links(request, language) if offer_languages else []
+        html = (
+            self._environments[language]
+            .get_template(template)
+            .render(
+                **context,
+                language=language,
+                csrf_token=csrf.form_token(request),
+                language_links=links,
+            )
+        )
+        response = HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
+        csrf.attach_cookie(request, response)
+        return response
+
+
+def _environment(templates: Path, language: Language) -> Environment:
+    environment = Environment(
+        loader=FileSystemLoader(templates),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+        undefined=StrictUndefined,  # a misspelt name fails the test, not the reader
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    # Added by the i18n extension, so unknown to the type checker. Newstyle gettext escapes
+    # the values put into a translated sentence, as autoescape does everywhere else.
+    environment.install_gettext_translations(  # type: ignore[attr-defined]
+        language.translations, newstyle=True
+    )
+    environment.globals.update(day=language.day, hours=language.hours, number=language.number)
+    return environment
+
+
+def _language_links(request: Request, current: str) -> list[LanguageLink]:
+    if request.method != "GET":
+        return []
+    return [
+        LanguageLink(code, NATIVE_NAMES[code], _with_language(request, code))
+        for code in SUPPORTED_LANGUAGES
+        if code != current
+    ]
+
+
+def _with_language(request: Request, code: str) -> str:
+    query = [
+        (name, value)
+        for name, value in request.query_params.multi_items()
+        if name != LANGUAGE_PARAMETER
+    ]
+    return f"{request.url.path}?{urlencode([*query, (LANGUAGE_PARAMETER, code)])}"
+
+
+def page_router(*, first: Sequence[params.Depends] = ()) -> APIRouter:
+    """A router for pages: CSRF checked on every unsafe method before the handler runs (after
+    the dependencies `first`, e.g. a rate limit); pages are not operations of the API, so they
+    stay out of its OpenAPI document."""
+    return APIRouter(dependencies=[*first, Depends(csrf.protect)], include_in_schema=False)
+
+
+async def pages_of(request: Request) -> Pages:
+    pages: Pages = request.app.state.pages
+    return pages
+
+
+PagesDep = Annotated[Pages, Depends(pages_of)]
