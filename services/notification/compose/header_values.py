@@ -55,11 +55,10 @@ def checked_message_id(text: str) -> str:
 
 
 def web_link(url: str, *, field: str) -> str:
-    """A link for the body or a header: http(s) and one line, or the mail is refused."""
-    if (
-        single_line(url) != url
-        or not url.startswith(("https://", "http://"))
-        or any(c in url for c in "<>")
-    ):
+    """A link for the body or a header: http(s), one token, or the mail is refused."""
+    # No white space, control character or angle bracket: it ends the <url> of
+    # List-Unsubscribe and the link a client finds in the text part.
+    one_token = url.isprintable() and not any(c.isspace() or c in "<>" for c in url)
+    if not (one_token and url.startswith(("https://", "http://"))):
         raise MailNotComposable(f"{field} must be one http(s) URL without spaces or line breaks")
     return url

@@ -37,6 +37,14 @@ from services.notification.domain.mails import Kind, Mail
 
 DEFAULT_TEMPLATES = MailTemplates()
 
+# The parts are encoded under the SMTP policy: quoted-printable and base64 lines of 76
+# characters, as RFC 2045 asks. The headers go out under the same policy folding only past
+# RFC 5322's hard limit of 998: Python 3.11 folds a token it cannot break at 78 (the
+# List-Unsubscribe URL with its token) into encoded words, which no client reads as a URL, and
+# leaves the space before a folded encoded word, so "27. März" is read back as "27.  März".
+PARTS_POLICY = policy.SMTP
+WIRE_POLICY = policy.SMTP.clone(max_line_length=998)
+
 # Exchange and Outlook do not read Auto-Submitted: this keeps their out-of-office and other
 # automatic replies away, while delivery reports (bounces) still come back.
 SUPPRESSED_AUTO_RESPONSES = "OOF, AutoReply"
@@ -63,8 +71,7 @@ def compose(
     organizer = parsed_mailbox(sender, role="sender")
     recipient = mailbox(mail.recipient.address, mail.recipient.name, role="recipient")
 
-    # SMTP policy: CRLF line ends and headers folded at 78 characters, as sent on the wire.
-    message = EmailMessage(policy=policy.SMTP)
+    message = EmailMessage(policy=PARTS_POLICY)
     message["From"] = organizer
     message["To"] = recipient
     if reply_to is not None:
@@ -84,6 +91,7 @@ def compose(
     # Set after the parts: making a message multipart moves every Content-* header down into
     # its first part, where it would describe only the text.
     message["Content-Language"] = words.language
+    message.policy = WIRE_POLICY
     return message
 
 

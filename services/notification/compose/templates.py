@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from services.notification.compose.dates import BerlinFormats, babel_locale, same_day
 from services.notification.compose.errors import MailNotComposable
 from services.notification.compose.header_values import single_line
-from services.notification.domain.mails import Kind, Mail
+from services.notification.domain.mails import Kind, Mail, Recipient
 
 TEMPLATES_ROOT = Path(__file__).resolve().parent.parent / "templates"
 DEFAULT_LANGUAGE = "de"
@@ -120,7 +120,8 @@ class MailTemplates:
             "mail": mail,
             "forum": mail.forum,
             "registration": mail.registration,
-            "recipient": mail.recipient,
+            # The greeting shows the name as the To header does: one line.
+            "recipient": _one_line_name(mail.recipient),
             "calendar": mail.calendar,
             "language": language,
         }
@@ -192,6 +193,12 @@ def _require_facts(mail: Mail) -> None:
         raise MailNotComposable(f"a {mail.kind} mail needs {', '.join(missing)}")
     if mail.calendar is not None and mail.forum is None:
         raise MailNotComposable(f"a {mail.kind} mail with a calendar needs forum")
+
+
+def _one_line_name(recipient: Recipient) -> Recipient:
+    if recipient.name is None:
+        return recipient
+    return recipient.model_copy(update={"name": single_line(recipient.name) or None})
 
 
 def _tidy_text(text: str) -> str:
