@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from babel import Locale
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    UndefinedError,
+    select_autoescape,
+)
 
 from services.notification.compose.dates import BerlinFormats, babel_locale, same_day
 from services.notification.compose.errors import MailNotComposable
@@ -114,25 +120,13 @@ class MailTemplates:
         """The subject, text and HTML (and .ics words) of the mail in its language."""
         _require_facts(mail)
         language = self.language_for(mail)
-        environment = self._environment(language)
-        subject_name, text_name, html_name = kind_parts(mail.kind)
-        context: dict[str, Any] = {
-            "mail": mail,
-            "forum": mail.forum,
-            "registration": mail.registration,
-            # The greeting shows the name as the To header does: one line.
-            "recipient": _one_line_name(mail.recipient),
-            "calendar": mail.calendar,
-            "language": language,
-        }
-        context["subject"] = single_line(environment.get_template(subject_name).render(context))
-        return RenderedMail(
-            language=language,
-            subject=context["subject"],
-            text=_tidy_text(environment.get_template(text_name).render(context)),
-            html=environment.get_template(html_name).render(context),
-            calendar=None if mail.calendar is None else _calendar_words(environment, context),
-        )
+        try:
+            return _render(self._environment(language), mail, language)
+        except UndefinedError as error:
+            # A fact a template reads but this mail lacks: retrying cannot help, say which.
+            raise MailNotComposable(
+                f"the {language} {mail.kind} templates need what the mail lacks: {error}"
+            ) from None
 
     def _environment(self, language: str) -> Environment:
         if language not in self._environments:
@@ -141,6 +135,32 @@ class MailTemplates:
                 babel_locale(language, self.default_language),
             )
         return self._environments[language]
+
+
+def _render(environment: Environment, mail: Mail, language: str) -> RenderedMail:
+    subject_name, text_name, html_name = kind_parts(mail.kind)
+    context: dict[str, Any] = {
+        "mail": mail,
+        "forum": mail.forum,
+        "registration": mail.registration,
+        # The greeting shows the name as the To header does: one line.
+        "recipient": _one_line_name(mail.recipient),
+        "calendar": mail.calendar,
+        "language": language_tag(language),
+    }
+    context["subject"] = single_line(environment.get_template(subject_name).render(context))
+    return RenderedMail(
+        language=language_tag(language),
+        subject=context["subject"],
+        text=_tidy_text(environment.get_template(text_name).render(context)),
+        html=environment.get_template(html_name).render(context),
+        calendar=None if mail.calendar is None else _calendar_words(environment, context),
+    )
+
+
+def language_tag(folder_name: str) -> str:
+    """The BCP 47 tag of a language folder (pt_BR → pt-BR), for Content-Language and HTML."""
+    return folder_name.replace("_", "-")
 
 
 def _calendar_words(environment: Environment, context: dict[str, Any]) -> CalendarWords:

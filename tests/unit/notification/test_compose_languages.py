@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from services.notification.compose import MailTemplates, compose
+from services.notification.compose import MailNotComposable, MailTemplates, compose
 from services.notification.compose.templates import SHARED_PARTS, TEMPLATES_ROOT, kind_parts
 from services.notification.domain.mails import Kind
 from tests.unit.notification.sample_mails import MESSAGE_ID, SENDER, SENT_AT, mail, text_of
@@ -95,3 +95,32 @@ def test_a_folder_missing_a_shared_part_offers_no_kind(templates_root: Path) -> 
 
     assert templates.kinds_by_language()["xx"] == set()
     assert message["Content-Language"] == "de"
+
+
+def test_a_regional_folder_is_named_by_its_bcp47_tag(templates_root: Path) -> None:
+    shutil.copytree(templates_root / "en", templates_root / "pt_BR")
+
+    message = compose(
+        mail(Kind.PARTNER_WELCOME, language="pt_BR"),
+        sender=SENDER,
+        message_id=MESSAGE_ID,
+        date=SENT_AT,
+        templates=MailTemplates(templates_root),
+    )
+
+    assert message["Content-Language"] == "pt-BR"
+    assert '<html lang="pt-BR">' in text_of(message, "html")
+
+
+def test_a_template_reading_a_fact_the_mail_lacks_refuses_the_mail(templates_root: Path) -> None:
+    subject_name, _, _ = kind_parts(Kind.PARTNER_WELCOME)
+    (templates_root / "de" / subject_name).write_text("Willkommen {{ forum.title }}\n")
+
+    with pytest.raises(MailNotComposable, match="the de partner_welcome templates need what"):
+        compose(
+            mail(Kind.PARTNER_WELCOME),
+            sender=SENDER,
+            message_id=MESSAGE_ID,
+            date=SENT_AT,
+            templates=MailTemplates(templates_root),
+        )
