@@ -1,80 +1,48 @@
-"""Realistic mails of every kind, for the composer's tests (and nothing else)."""
+"""The example mails varied for the composer's tests, and how a test reads a message back."""
 
 import email
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
-from uuid import UUID
 
-from services.notification.domain.mails import (
-    Calendar,
-    ForumFacts,
-    Kind,
-    Mail,
-    Recipient,
-    RegistrationFacts,
+from services.notification.compose.examples import (
+    CALENDAR_METHODS,
+    CANCEL_URL,
+    ENDS_AT,
+    EXAMPLE_SENDER,
+    FORUM_ID,
+    FORUM_KINDS,
+    REGISTRATION_ID,
+    REGISTRATION_URL,
+    STARTS_AT,
+    UNSUBSCRIBE_URL,
+    example_forum,
+    example_mail,
 )
+from services.notification.domain.mails import ForumFacts, Kind, Mail
 
-FORUM_ID = UUID("5b0e8f8a-2c1d-4f53-9a57-0d6f1c2b3a41")
-REGISTRATION_ID = UUID("9c7d1e2f-3a4b-4c5d-8e6f-7a8b9c0d1e2f")
-SENDER = "Dialognetzwerk <dialog@polizei.example>"
+__all__ = [
+    "CALENDAR_METHODS",
+    "CANCEL_URL",
+    "FORUM_ID",
+    "FORUM_KINDS",
+    "REGISTRATION_ID",
+    "REGISTRATION_URL",
+    "UNSUBSCRIBE_URL",
+]
+
+SENDER = EXAMPLE_SENDER
 MESSAGE_ID = "<3f2a9c@notification.dialognet.example>"
 SENT_AT = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
-
-# Thursday 27 March 2025 is still winter time in Berlin (UTC+1): 16:00 UTC is 17:00 there.
-WINTER_START = datetime(2025, 3, 27, 16, 0, tzinfo=UTC)
-WINTER_END = datetime(2025, 3, 27, 18, 30, tzinfo=UTC)
+WINTER_START, WINTER_END = STARTS_AT, ENDS_AT
 # Thursday 26 June 2025 is summer time (UTC+2): 15:00 UTC is 17:00 there.
 SUMMER_START = datetime(2025, 6, 26, 15, 0, tzinfo=UTC)
 SUMMER_END = datetime(2025, 6, 26, 17, 30, tzinfo=UTC)
 
-CANCEL_URL = "https://dialog.example/registrations/9c7d1e2f/cancel?token=Zm9v"
-REGISTRATION_URL = "https://dialog.example/forums/5b0e8f8a"
-UNSUBSCRIBE_URL = "https://notify.dialog.example/unsubscribe?token=YmFy"
 
-CALENDAR_KINDS = {
-    Kind.REGISTRATION_CONFIRMED: "REQUEST",
-    Kind.REGISTRATION_PROMOTED: "REQUEST",
-    Kind.REGISTRATION_CANCELLED: "CANCEL",
-    Kind.FORUM_UPDATED: "REQUEST",
-    Kind.FORUM_REMINDER: "REQUEST",
-    Kind.FORUM_CANCELLED: "CANCEL",
-}
-FORUM_KINDS = {kind for kind in Kind if kind.value.startswith(("registration_", "forum_"))}
-
-
-def forum(
-    *,
-    title: str = "Racial Profiling: Erfahrungen und Wege",
-    venue: str = "Rathaus, Saal 2; Marktplatz 1",
-    starts_at: datetime = WINTER_START,
-    ends_at: datetime = WINTER_END,
-) -> ForumFacts:
-    return ForumFacts(
-        id=FORUM_ID,
-        title=title,
-        format="forum",
-        venue=venue,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        registration_deadline=datetime(2025, 3, 20, 22, 59, tzinfo=UTC),
-        registration_url=REGISTRATION_URL,
-    )
-
-
-def registration(kind: Kind, *, cancel_url: str | None = CANCEL_URL) -> RegistrationFacts:
-    status = {
-        Kind.REGISTRATION_WAITLISTED: "waitlisted",
-        Kind.REGISTRATION_CANCELLED: "cancelled",
-    }.get(kind, "confirmed")
-    return RegistrationFacts(
-        id=REGISTRATION_ID,
-        attendees=2,
-        status=status,
-        waitlist_position=3 if status == "waitlisted" else None,
-        organization_name="Brücke e.V.",
-        cancel_url=cancel_url,
-    )
+def forum(**changes: object) -> ForumFacts:
+    """The example forum with other values (title, venue, starts_at, ends_at)."""
+    return example_forum().model_copy(update=changes)
 
 
 def mail(
@@ -87,37 +55,18 @@ def mail(
     sequence: int = 0,
     cancel_url: str | None = CANCEL_URL,
 ) -> Mail:
-    """A mail of the kind with every fact it would carry in production."""
-    about_forum = kind in FORUM_KINDS
-    method = CALENDAR_KINDS.get(kind)
-    return Mail(
-        kind=kind,
-        recipient=Recipient(address=address, name=name, language=language),
-        forum=(forum_facts or forum()) if about_forum else None,
-        registration=registration(kind, cancel_url=cancel_url)
-        if about_forum and kind is not Kind.FORUM_INVITATION
-        else None,
-        calendar=Calendar(
-            uid=f"{FORUM_ID}.{REGISTRATION_ID}@dialognet", sequence=sequence, method=method
-        )
-        if method
-        else None,
-        organization_name="Brücke e.V."
-        if not about_forum or kind is Kind.FORUM_INVITATION
-        else None,
-        outcomes="Drei Vorschläge für Beschwerdewege.\nEin Folgetreffen im Herbst.\n\nDanke!"
-        if kind is Kind.FORUM_THANKS
-        else None,
-        note="Wir arbeiten mit Jugendlichen in Neukölln."
-        if kind is Kind.INTEREST_STAFF_NOTE
-        else None,
-        contact=Recipient(address="kontakt@bruecke.example", name="Ayşe Müller")
-        if kind is Kind.INTEREST_STAFF_NOTE
-        else None,
-        changed=["starts_at", "venue"] if kind is Kind.FORUM_UPDATED else [],
-        reason="Der Saal steht nicht zur Verfügung." if kind is Kind.FORUM_CANCELLED else None,
-        unsubscribe_url=UNSUBSCRIBE_URL if kind is Kind.FORUM_INVITATION else None,
-    )
+    """The example mail of the kind, with the recipient, forum, sequence or cancel link given."""
+    sample = example_mail(kind, language)
+    changes: dict[str, object] = {
+        "recipient": sample.recipient.model_copy(update={"name": name, "address": address})
+    }
+    if sample.forum is not None and forum_facts is not None:
+        changes["forum"] = forum_facts
+    if sample.calendar is not None:
+        changes["calendar"] = sample.calendar.model_copy(update={"sequence": sequence})
+    if sample.registration is not None:
+        changes["registration"] = sample.registration.model_copy(update={"cancel_url": cancel_url})
+    return sample.model_copy(update=changes)
 
 
 def as_received(message: EmailMessage) -> EmailMessage:

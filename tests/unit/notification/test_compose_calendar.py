@@ -9,7 +9,7 @@ import pytest
 from services.notification.compose import compose
 from services.notification.domain.mails import Kind
 from tests.unit.notification.sample_mails import (
-    CALENDAR_KINDS,
+    CALENDAR_METHODS,
     FORUM_ID,
     MESSAGE_ID,
     REGISTRATION_ID,
@@ -42,7 +42,7 @@ def the_event(message: EmailMessage) -> tuple[icalendar.Calendar, icalendar.Even
     return calendar, event, ics
 
 
-@pytest.mark.parametrize(("kind", "method"), CALENDAR_KINDS.items())
+@pytest.mark.parametrize(("kind", "method"), CALENDAR_METHODS.items())
 def test_each_calendar_kind_carries_its_event(kind: Kind, method: str) -> None:
     message = as_received(
         compose(mail(kind, sequence=2), sender=SENDER, message_id=MESSAGE_ID, date=SENT_AT)
@@ -131,7 +131,7 @@ def test_the_calendar_goes_inline_and_as_a_named_attachment(
     assert attached.get_content_disposition() == "attachment"
 
 
-@pytest.mark.parametrize("kind", [kind for kind in Kind if kind not in CALENDAR_KINDS])
+@pytest.mark.parametrize("kind", [kind for kind in Kind if kind not in CALENDAR_METHODS])
 def test_kinds_without_a_calendar_have_no_ics(kind: Kind) -> None:
     message = as_received(compose(mail(kind), sender=SENDER, message_id=MESSAGE_ID, date=SENT_AT))
 
