@@ -4,7 +4,15 @@ import sys
 
 import typer
 
-from services.cli import emit_cmd, replay_cmd, run_cmd, schemas_cmd, token_cmd, up_cmd
+from services.cli import (
+    emit_cmd,
+    preview_cmd,
+    replay_cmd,
+    run_cmd,
+    schemas_cmd,
+    token_cmd,
+    up_cmd,
+)
 from services.runtime.settings import SettingsError
 
 app = typer.Typer(
@@ -16,6 +24,7 @@ app.command("emit")(emit_cmd.emit)
 app.command("replay")(replay_cmd.replay)
 app.add_typer(token_cmd.app, name="token")
 app.add_typer(schemas_cmd.app, name="schemas")
+app.add_typer(preview_cmd.app, name="notification")
 
 
 def main() -> None:

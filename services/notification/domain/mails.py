@@ -82,6 +82,7 @@ class Mail(Frozen):
     organization_name: str | None = None  # welcome, interest (who joined or is interested)
     outcomes: str | None = None  # forum_thanks: what the forum achieved
     note: str | None = None  # interest_staff_note: what the organisation wrote
+    contact: Recipient | None = None  # interest_staff_note: whom staff get back to
     changed: list[str] = []  # forum_updated: which of starts_at, ends_at, venue changed
     reason: str | None = None  # cancellations: the reason given, if any
     unsubscribe_url: str | None = None  # invitations only (List-Unsubscribe too)
