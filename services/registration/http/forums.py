@@ -11,14 +11,14 @@ from schemas import commands
 from schemas.envelope import utc_now
 from schemas.vocabulary import Audience, ForumStatus
 from services.registration.domain.forums import Forum
-from services.registration.http import paging
 from services.registration.http.deps import ServicesDep, TraceDep
-from services.registration.http.paging import DEFAULT_PAGE_SIZE, Cursor, Limit, PageOrder
 from services.registration.http.problems import REFUSALS
 from services.registration.http.views import ForumPage, ForumView
 from services.registration.store import forums as forum_store
+from services.runtime import paging
 from services.runtime.auth import CallerDep, StaffDep, unauthorized
 from services.runtime.http import linked, problem_responses
+from services.runtime.paging import DEFAULT_PAGE_SIZE, Cursor, Limit, PageOrder
 
 router = APIRouter(prefix="/v1/forums", tags=["forums"], responses=REFUSALS)
 # Staff steps on one forum: the wrong role, an unknown forum, a forum past that step.

@@ -9,14 +9,14 @@ from fastapi import APIRouter, Body, Response
 from schemas import commands
 from schemas.vocabulary import OrganizationStatus
 from services.registration.domain.organizations import Organization
-from services.registration.http import paging
 from services.registration.http.deps import ServicesDep, TraceDep
-from services.registration.http.paging import DEFAULT_PAGE_SIZE, Cursor, Limit, PageOrder
 from services.registration.http.problems import REFUSALS
 from services.registration.http.views import OrganizationPage, OrganizationView
 from services.registration.store import organizations as organization_store
+from services.runtime import paging
 from services.runtime.auth import StaffDep
 from services.runtime.http import linked, problem_responses
+from services.runtime.paging import DEFAULT_PAGE_SIZE, Cursor, Limit, PageOrder
 
 # Staff only: every operation may also answer 403 (a token of another role).
 router = APIRouter(

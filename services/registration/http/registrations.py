@@ -11,15 +11,15 @@ from schemas import commands
 from services.registration import links
 from services.registration.domain.registrations import Registration
 from services.registration.domain.trace import Trace
-from services.registration.http import paging
 from services.registration.http.deps import PublicCallerDep, ServicesDep, TraceDep
-from services.registration.http.paging import DEFAULT_PAGE_SIZE, Cursor, Limit, PageOrder
 from services.registration.http.problems import REFUSALS
 from services.registration.http.views import AdmittedView, RegistrationPage, RegistrationView
 from services.registration.services import Services
 from services.registration.store import registrations as registration_store
+from services.runtime import paging
 from services.runtime.auth import Caller, CallerDep, StaffDep, unauthorized
 from services.runtime.http import linked, problem_responses
+from services.runtime.paging import DEFAULT_PAGE_SIZE, Cursor, Limit, PageOrder
 
 router = APIRouter(tags=["registrations"], responses=REFUSALS)
 ROUTE_TEMPLATE = "/v1/forums/{forum_id}/registrations"

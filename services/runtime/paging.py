@@ -1,4 +1,5 @@
-"""Cursor paging of the list endpoints: page size, the cursors they give out, and reading them back.
+"""Cursor paging of every service's list endpoints: page size, the cursors they give out, and
+reading them back.
 
 A cursor is the position of a page's last row (base64url of a JSON list of strings); the next
 page starts after it. A cursor comes back from the client, so it is read as hostile input:
@@ -14,8 +15,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Generic, TypeVar
 
 from fastapi import Query
-
-from services.registration.domain.errors import RuleViolation
+from fastapi.exceptions import RequestValidationError
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
@@ -57,8 +57,12 @@ def decode_cursor(cursor: str) -> list[str]:
     return position
 
 
-def bad_cursor() -> RuleViolation:
-    return RuleViolation("not a cursor this API gave out; start without one", field="cursor")
+def bad_cursor() -> RequestValidationError:
+    """422 naming `cursor`, as every service answers invalid fields (services.runtime.http)."""
+    message = "not a cursor this API gave out; start without one"
+    return RequestValidationError(
+        [{"loc": ("query", "cursor"), "msg": message, "type": "value_error"}]
+    )
 
 
 def timestamp(part: str) -> datetime:
