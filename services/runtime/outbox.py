@@ -6,7 +6,6 @@ statement (ADMIT in services/registration/store/registrations.py) inserts its
 """
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -19,7 +18,6 @@ from uuid import UUID
 import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import InvalidTopicError, KafkaError
-from asyncpg.pool import PoolConnectionProxy
 
 from schemas.envelope import Envelope
 from schemas.topics import Topic, topic_name
@@ -28,6 +26,7 @@ from services.runtime.db import Connection
 from services.runtime.refusals import Refusal, refusal_of
 from services.runtime.settings import Settings
 from services.runtime.transient import is_transient
+from services.runtime.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
 
@@ -161,18 +160,16 @@ class OutboxRelay:
         self._prefix = topic_prefix
         self._batch_size = batch_size
         self._poll_interval = poll_interval_seconds
-        self._wake = asyncio.Event()
         self._lock_key = relay_lock_key(schema)
         self._next_batch = NEXT_BATCH.format(schema=schema)
         self._pending_reported_at = 0.0
-        self._channel = f"{schema}_outbox"
-        self._listener: PoolConnectionProxy[asyncpg.Record] | None = None
+        self._wakeup = Wakeup(pool, f"{schema}_outbox", poll_interval_seconds)
 
     async def run(self) -> None:
         try:
             while True:
                 try:
-                    await self._ensure_listening()
+                    await self._wakeup.listen()
                     while await self.publish_batch() == self._batch_size:
                         pass
                     await self._report_pending()  # at most once per poll interval
@@ -183,41 +180,9 @@ class OutboxRelay:
                         raise
                     log.warning("outbox relay: publishing failed, will retry: %s", error)
                     metrics.OUTBOX_PUBLISH_FAILURES.labels(self._schema).inc()
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._poll_interval)
-                self._wake.clear()
+                await self._wakeup.wait()
         finally:
-            await self._stop_listening()
-
-    async def _ensure_listening(self) -> None:
-        """LISTEN, again after the connection died (database restart, terminated backend), or
-        the relay would fall back to polling for good; what was committed while nobody
-        listened is published by the batch that follows."""
-        if self._listener is not None:
-            return
-        listener = await self._pool.acquire()
-        try:
-            await listener.add_listener(self._channel, self._on_notify)
-        except BaseException:
-            await self._pool.release(listener)
-            raise
-        listener.add_termination_listener(self._on_listener_lost)
-        self._listener = listener
-
-    async def _stop_listening(self) -> None:
-        listener, self._listener = self._listener, None
-        if listener is None:
-            return
-        listener.remove_termination_listener(self._on_listener_lost)
-        with contextlib.suppress(Exception):  # stopping: the database may be gone already
-            await listener.remove_listener(self._channel, self._on_notify)
-        await self._pool.release(listener)
-
-    def _on_listener_lost(self, *_: object) -> None:
-        # The pool has taken the dead connection back already: listen anew now, not only
-        # after the poll interval.
-        self._listener = None
-        self._wake.set()
+            await self._wakeup.close()
 
     async def _report_pending(self) -> None:
         now = time.monotonic()
@@ -227,9 +192,6 @@ class OutboxRelay:
         async with self._pool.acquire() as conn:
             pending = await pending_count(conn, self._schema)
         metrics.OUTBOX_PENDING.labels(self._schema).set(pending)
-
-    def _on_notify(self, *_: object) -> None:
-        self._wake.set()
 
     async def publish_batch(self) -> int:
         """Publish up to one batch; returns how many rows it took from the queue (published,

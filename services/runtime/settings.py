@@ -68,6 +68,30 @@ class Settings(BaseSettings):
         IPv6Network("::1/128"),
     )
 
+    # The notification service: e-mail to partners and registrants.
+    notification_database_url: SecretStr | None = None
+    notification_host: str = "127.0.0.1"
+    notification_port: int = Field(default=8002, ge=1, le=65535)
+    # Where people reach this service (the unsubscribe links in invitations).
+    notification_public_base_url: str = "http://127.0.0.1:8002"
+    # The sender of every e-mail; replies go here too, so a mailbox people read.
+    mail_from: str = "Dialognetzwerk <dialognetz@example.org>"
+    # Where the staff note about an organisation's interest goes; unset: no note.
+    staff_mailbox: str | None = None
+    # The reminder goes this long before a forum starts (default two days).
+    notification_reminder_lead_seconds: int = Field(default=172_800, ge=0)
+    # An event older than this when processed causes no e-mail (e.g. a start on a long history).
+    notification_max_age_seconds: int = Field(default=604_800, ge=1)
+    # How long a transient SMTP failure is retried (with backoff) before the mail is failed.
+    notification_retry_for_seconds: int = Field(default=86_400, ge=1)
+    # SMTP connections kept open and reused, per process.
+    notification_smtp_connections: int = Field(default=2, ge=1, le=32)
+    # The sender and the reminders look for due work this often when nothing wakes them.
+    notification_poll_interval_seconds: float = Field(default=1.0, gt=0)
+    # A delivery left `sending` this long (its process died mid-send) is sent again, with the
+    # same Message-ID.
+    notification_sending_timeout_seconds: float = Field(default=120.0, gt=0)
+
     db_pool_min_size: int = Field(default=2, ge=1)
     # Small on purpose: (2 x database cores) + 1 keeps lock waiters on a hot forum row few;
     # measured here, 5 answers registrations faster than 10 (bench/README.md).

@@ -1,0 +1,57 @@
+"""What notification knows of organisations, forums and registrations: its read model's rows,
+kept from the facts, with what an e-mail needs and nothing more."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from services.notification.domain.mails import ForumFacts, Recipient
+
+
+@dataclass(frozen=True)
+class KnownOrganization:
+    id: UUID
+    name: str | None
+    status: str  # prospect, interested, partner, former
+    contact: Recipient | None  # None without a contact, and once erased
+
+
+@dataclass(frozen=True)
+class KnownForum:
+    id: UUID
+    title: str
+    format: str
+    venue: str
+    starts_at: datetime
+    ends_at: datetime
+    registration_deadline: datetime | None
+    audience: str | None
+    status: str  # scheduled, held, cancelled
+    sequence: int  # how often its time or venue changed (.ics SEQUENCE)
+
+    def facts(self, registration_url: str | None = None) -> ForumFacts:
+        return ForumFacts(
+            id=self.id,
+            title=self.title,
+            format=self.format,
+            venue=self.venue,
+            starts_at=self.starts_at,
+            ends_at=self.ends_at,
+            registration_deadline=self.registration_deadline,
+            registration_url=registration_url,
+        )
+
+
+@dataclass(frozen=True)
+class KnownRegistration:
+    id: UUID
+    forum_id: UUID
+    organization_id: UUID
+    organization_name: str | None
+    status: str  # confirmed, waitlisted, cancelled
+    attendees: int
+    waitlist_position: int | None
+    contact: Recipient | None  # None once erased
+    cancel_token: str | None
+    registered_at: datetime
+    cancelled_by: str | None

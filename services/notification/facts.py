@@ -1,0 +1,259 @@
+"""The consumer of the fact topics: each fact updates the read model and plans its e-mails as
+deliveries, in one transaction with the fact's inbox entry — so a redelivered or replayed fact
+changes nothing and plans nothing twice. Sending happens later (sender.py), never here."""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from email.utils import parseaddr
+from typing import Any
+
+import asyncpg
+from pydantic import ValidationError
+
+from schemas.catalog import parse_event
+from schemas.envelope import Envelope, utc_now
+from schemas.forums import ForumCancelled, ForumHeld, ForumScheduled, ForumUpdated
+from schemas.organizations import (
+    OrganizationErased,
+    OrganizationInterested,
+    OrganizationRegistered,
+    PartnerJoined,
+    PartnerLeft,
+)
+from schemas.registrations import (
+    RegistrationCancelled,
+    RegistrationFacts,
+    RegistrationMade,
+    RegistrationPromoted,
+)
+from services.notification.domain import planning
+from services.notification.domain.known import KnownRegistration
+from services.notification.domain.planning import Links, Occasion, Planned
+from services.notification.domain.recipients import recipient_hash
+from services.notification.store import SCHEMA, deliveries, known, reminders, unsubscribes
+from services.runtime import unit_of_work
+from services.runtime.consumer import Outcome, Unprocessable
+from services.runtime.db import Connection
+from services.runtime.inbox import AlreadyProcessed, InboxEntry
+
+log = logging.getLogger(__name__)
+
+CONSUMER = "notification"
+# The types this consumer acts on; any other type on these topics is acknowledged unchanged
+# (a newer producer's type: consumers must tolerate them).
+HANDLED = (
+    OrganizationRegistered,
+    OrganizationInterested,
+    PartnerJoined,
+    PartnerLeft,
+    OrganizationErased,
+    ForumScheduled,
+    ForumUpdated,
+    ForumHeld,
+    ForumCancelled,
+    RegistrationMade,
+    RegistrationPromoted,
+    RegistrationCancelled,
+)
+HANDLED_TYPES = frozenset(str(kind.model_fields["type"].default) for kind in HANDLED)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What planning needs of the settings."""
+
+    links: Links
+    max_age: timedelta
+    reminder_lead: timedelta
+    staff_mailbox: str | None
+    mail_domain: str
+
+
+class FactConsumer:
+    def __init__(self, pool: asyncpg.Pool, policy: Policy) -> None:
+        self._pool = pool
+        self._policy = policy
+
+    async def handle(self, raw: dict[str, Any]) -> Outcome:
+        if raw.get("type") not in HANDLED_TYPES:
+            return Outcome.PROCESSED
+        event = _parsed(raw)
+        entry = InboxEntry(CONSUMER, str(event.event_id))
+        unit = unit_of_work.claiming(self._pool, schema=SCHEMA, entry=entry)
+        try:
+            async with unit() as conn:
+                planned = await self._apply(conn, event)
+                await deliveries.insert_planned(
+                    conn, planned, mail_domain=self._policy.mail_domain, now=utc_now()
+                )
+        except AlreadyProcessed:
+            return Outcome.DUPLICATE
+        return Outcome.PROCESSED
+
+    def _occasion(self, event: Envelope) -> Occasion:
+        return Occasion(
+            event_id=event.event_id,
+            event_type=event.type,
+            occurred_at=event.occurred_at,
+            now=utc_now(),
+            max_age=self._policy.max_age,
+            calendar_domain=self._policy.mail_domain,
+        )
+
+    async def _apply(self, conn: Connection, event: Envelope) -> list[Planned]:
+        occasion = self._occasion(event)
+        policy = self._policy
+        match event:
+            case OrganizationRegistered() | PartnerLeft():
+                await _save_organization(conn, event)
+                return []
+            case OrganizationInterested():
+                await _save_organization(conn, event)
+                return planning.organization_interested(
+                    occasion, event, _address(policy.staff_mailbox)
+                )
+            case PartnerJoined():
+                await _save_organization(conn, event)
+                return planning.partner_joined(occasion, event)
+            case OrganizationErased():
+                await _erase(conn, event)
+                return []
+            case ForumScheduled() | ForumUpdated():
+                return await self._forum_scheduled_or_updated(conn, event, occasion)
+            case ForumCancelled() | ForumHeld():
+                return await _forum_ended(conn, event, occasion)
+            case RegistrationMade() | RegistrationPromoted() | RegistrationCancelled():
+                return await self._registration(conn, event, occasion)
+        return []
+
+    async def _forum_scheduled_or_updated(
+        self, conn: Connection, event: ForumScheduled | ForumUpdated, occasion: Occasion
+    ) -> list[Planned]:
+        data = event.data
+        reschedules = isinstance(event, ForumUpdated) and bool(
+            planning.SCHEDULE_FIELDS & set(event.data.changed_fields)
+        )
+        forum = await known.save_forum(
+            conn,
+            forum_id=data.forum_id,
+            title=data.title,
+            format=data.format,
+            venue=data.venue,
+            starts_at=data.starts_at,
+            ends_at=data.ends_at,
+            registration_deadline=data.registration_deadline,
+            audience=data.audience,
+            status=data.status,
+            reschedules=reschedules,
+            occurred_at=event.occurred_at,
+        )
+        if forum.status == "scheduled":
+            await reminders.schedule(conn, forum.id, forum.starts_at, self._policy.reminder_lead)
+        if isinstance(event, ForumUpdated):
+            registered = await known.registrations_of(conn, forum.id)
+            return planning.forum_updated(occasion, event, forum, registered, self._policy.links)
+        invited = await known.invited_to(conn, open_forum=data.audience == "open")
+        hashes = [recipient_hash(o.contact.address) for o in invited if o.contact is not None]
+        unsubscribed = await unsubscribes.among(conn, hashes)
+        return planning.forum_scheduled(occasion, event, invited, unsubscribed, self._policy.links)
+
+    async def _registration(
+        self,
+        conn: Connection,
+        event: RegistrationMade | RegistrationPromoted | RegistrationCancelled,
+        occasion: Occasion,
+    ) -> list[Planned]:
+        data = event.data
+        erased = await known.is_erased(conn, data.organization_id)
+        saved = await known.save_registration(
+            conn,
+            registration=_known(event, erased),
+            confirmed=data.status == "confirmed",
+            occurred_at=event.occurred_at,
+        )
+        if erased:
+            return []  # no mail to a contact whose data was erased, not even from an old fact
+        forum = await known.forum(conn, data.forum_id)
+        links = self._policy.links
+        match event:
+            case RegistrationMade():
+                return planning.registration_made(occasion, event, forum, links, saved.cancel_token)
+            case RegistrationPromoted():
+                return planning.registration_promoted(
+                    occasion, event, forum, links, saved.cancel_token
+                )
+            case RegistrationCancelled():
+                return planning.registration_cancelled(occasion, event, forum)
+
+
+async def _forum_ended(
+    conn: Connection, event: ForumCancelled | ForumHeld, occasion: Occasion
+) -> list[Planned]:
+    status = "cancelled" if isinstance(event, ForumCancelled) else "held"
+    forum = await known.save_forum_status(conn, event.data.forum_id, status, event.occurred_at)
+    await reminders.cancel(conn, event.data.forum_id)
+    if forum is None:
+        log.warning("%s of forum %s before it was scheduled: no mail", event.type, event.key)
+        return []
+    registered = await known.registrations_of(conn, forum.id)
+    if isinstance(event, ForumCancelled):
+        return planning.forum_cancelled(occasion, event, forum, registered)
+    return planning.forum_held(occasion, event, forum, registered)
+
+
+async def _save_organization(
+    conn: Connection,
+    event: OrganizationRegistered | OrganizationInterested | PartnerJoined | PartnerLeft,
+) -> None:
+    data = event.data
+    contact = getattr(data, "contact", None)
+    await known.save_organization(
+        conn,
+        organization_id=data.organization_id,
+        name=data.name,
+        status=data.status,
+        contact=planning.recipient_of(contact),
+        occurred_at=event.occurred_at,
+    )
+
+
+async def _erase(conn: Connection, event: OrganizationErased) -> None:
+    data = event.data
+    await known.erase_organization(conn, data.organization_id, data.erased_at)
+    await deliveries.erase_organization(conn, data.organization_id, data.registration_ids)
+
+
+def _known(
+    event: RegistrationMade | RegistrationPromoted | RegistrationCancelled, erased: bool
+) -> KnownRegistration:
+    data: RegistrationFacts = event.data
+    return KnownRegistration(
+        id=data.registration_id,
+        forum_id=data.forum_id,
+        organization_id=data.organization_id,
+        organization_name=None if erased else data.organization_name,
+        status=data.status,
+        attendees=data.attendees,
+        waitlist_position=data.waitlist_position,
+        contact=None if erased else planning.recipient_of(data.contact),
+        cancel_token=None if erased else getattr(data, "cancel_token", None),
+        registered_at=getattr(data, "registered_at", event.occurred_at),
+        cancelled_by=getattr(data, "cancelled_by", None),
+    )
+
+
+def _parsed(raw: dict[str, Any]) -> Envelope:
+    """The typed fact; a malformed one can never be processed: to the dead-letter topic."""
+    try:
+        return parse_event(raw)
+    except ValidationError as error:
+        fields = ", ".join(sorted({".".join(map(str, e["loc"])) for e in error.errors()}))
+        raise Unprocessable(f"not a valid {str(raw.get('type'))[:100]}: {fields}") from None
+
+
+def _address(mailbox: str | None) -> str | None:
+    """The bare address of `Name <address>` or `address`."""
+    if not mailbox:
+        return None
+    return parseaddr(mailbox)[1] or None

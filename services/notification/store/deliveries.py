@@ -1,0 +1,239 @@
+"""Deliveries: one row per e-mail owed, and its states — queued → sending → sent, or retrying
+(transient SMTP failure, with backoff) → sending …, or failed; suppressed when not to be sent.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+
+from services.notification.domain.mails import Mail
+from services.notification.domain.planning import Planned
+from services.notification.domain.recipients import message_id
+from services.runtime.db import Connection
+
+# A delivery is in flight while `sending`; final once sent, failed or suppressed.
+PENDING = ("queued", "retrying")
+FINAL = ("sent", "failed", "suppressed")
+
+COLUMNS = (
+    "id, source_event_id, source_event_type, kind, language, recipient_hash, mail,"
+    " organization_id, forum_id, registration_id, status, reason, attempts, next_attempt_at,"
+    " message_id, event_occurred_at, created_at, sent_at, failed_at"
+)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: UUID
+    source_event_id: UUID
+    source_event_type: str
+    kind: str
+    language: str
+    recipient_hash: str
+    mail: Mail | None  # None once the organisation is erased
+    organization_id: UUID | None
+    forum_id: UUID | None
+    registration_id: UUID | None
+    status: str
+    reason: str | None
+    attempts: int
+    next_attempt_at: datetime | None
+    message_id: str
+    event_occurred_at: datetime
+    created_at: datetime
+    sent_at: datetime | None
+    failed_at: datetime | None
+
+
+def _delivery(row: asyncpg.Record) -> Delivery:
+    values: dict[str, Any] = dict(row)
+    mail = values.pop("mail")
+    return Delivery(mail=Mail.model_validate(mail) if mail is not None else None, **values)
+
+
+async def insert_planned(
+    conn: Connection, planned: Sequence[Planned], *, mail_domain: str, now: datetime
+) -> int:
+    """Write the planned deliveries; one already there for the same (event, recipient, kind)
+    stays as it is. Returns how many were new."""
+    if not planned:
+        return 0
+    rows = [
+        (
+            uuid4(),
+            item.occasion.event_id,
+            item.occasion.event_type,
+            item.mail.kind.value,
+            item.mail.recipient.language,
+            item.recipient_hash,
+            item.mail.model_dump_json(),
+            item.organization_id,
+            item.forum_id,
+            item.registration_id,
+            "suppressed" if item.suppressed else "queued",
+            item.suppressed,
+            None if item.suppressed else now,
+            message_id(item.occasion.event_id, item.recipient_hash, item.mail.kind, mail_domain),
+            item.occasion.occurred_at,
+        )
+        for item in planned
+    ]
+    inserted = await conn.fetch(
+        "INSERT INTO notification.deliveries (id, source_event_id, source_event_type, kind,"
+        " language, recipient_hash, mail, organization_id, forum_id, registration_id, status,"
+        " reason, next_attempt_at, message_id, event_occurred_at)"
+        " SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],"
+        " $6::text[], $7::text[]::jsonb[], $8::uuid[], $9::uuid[], $10::uuid[], $11::text[],"
+        " $12::text[], $13::timestamptz[], $14::text[], $15::timestamptz[])"
+        " ON CONFLICT (source_event_id, recipient_hash, kind) DO NOTHING RETURNING status",
+        *[list(column) for column in zip(*rows, strict=True)],
+    )
+    return len(inserted)
+
+
+async def claim_due(
+    conn: Connection, *, limit: int, now: datetime, sending_timeout: timedelta
+) -> list[Delivery]:
+    """Deliveries due now, marked `sending` (committed by the caller before sending, so another
+    replica never takes them): queued or retrying ones whose time came, and any left `sending`
+    longer than `sending_timeout` by a process that died mid-send (sent again, same Message-ID).
+    """
+    rows = await conn.fetch(
+        "UPDATE notification.deliveries d SET status = 'sending', claimed_at = $2,"
+        " attempts = d.attempts + 1"
+        " WHERE d.id IN (SELECT id FROM notification.deliveries"
+        "   WHERE (status IN ('queued', 'retrying') AND next_attempt_at <= $2)"
+        "      OR (status = 'sending' AND claimed_at < $3)"
+        "   ORDER BY next_attempt_at NULLS FIRST, created_at LIMIT $1 FOR UPDATE SKIP LOCKED)"
+        f" RETURNING {COLUMNS}",
+        limit,
+        now,
+        now - sending_timeout,
+    )
+    return [_delivery(row) for row in rows]
+
+
+async def mark_sent(conn: Connection, delivery_id: UUID, at: datetime) -> bool:
+    """Sent; False when the row was no longer ours to finish (erased meanwhile)."""
+    result: str = await conn.execute(
+        "UPDATE notification.deliveries SET status = 'sent', sent_at = $2, reason = NULL,"
+        " next_attempt_at = NULL WHERE id = $1 AND status = 'sending'",
+        delivery_id,
+        at,
+    )
+    return result.endswith(" 1")
+
+
+async def mark_retrying(conn: Connection, delivery_id: UUID, error: str, at: datetime) -> None:
+    await conn.execute(
+        "UPDATE notification.deliveries SET status = 'retrying', reason = $2,"
+        " next_attempt_at = $3 WHERE id = $1 AND status = 'sending'",
+        delivery_id,
+        error,
+        at,
+    )
+
+
+async def mark_failed(conn: Connection, delivery_id: UUID, error: str, at: datetime) -> bool:
+    result: str = await conn.execute(
+        "UPDATE notification.deliveries SET status = 'failed', reason = $2, failed_at = $3,"
+        " next_attempt_at = NULL WHERE id = $1 AND status = 'sending'",
+        delivery_id,
+        error,
+        at,
+    )
+    return result.endswith(" 1")
+
+
+async def mark_suppressed(conn: Connection, delivery_id: UUID, reason: str) -> None:
+    await conn.execute(
+        "UPDATE notification.deliveries SET status = 'suppressed', reason = $2,"
+        " next_attempt_at = NULL WHERE id = $1 AND status = 'sending'",
+        delivery_id,
+        reason,
+    )
+
+
+async def requeue_failed(conn: Connection, delivery_id: UUID, now: datetime) -> Delivery | None:
+    """A failed delivery queued again (staff mended its cause); None unless it was failed."""
+    row = await conn.fetchrow(
+        "UPDATE notification.deliveries SET status = 'queued', next_attempt_at = $2,"
+        " attempts = 0, failed_at = NULL, reason = NULL, created_at = $2"
+        " WHERE id = $1 AND status = 'failed' AND mail IS NOT NULL"
+        f" RETURNING {COLUMNS}",
+        delivery_id,
+        now,
+    )
+    return _delivery(row) if row else None
+
+
+async def erase_organization(
+    conn: Connection, organization_id: UUID, registration_ids: Sequence[UUID]
+) -> None:
+    """Deliveries keep only the recipient hash; pending mail to these contacts is not sent."""
+    await conn.execute(
+        "UPDATE notification.deliveries SET mail = NULL,"
+        " status = CASE WHEN status IN ('queued', 'retrying', 'sending') THEN 'suppressed'"
+        "          ELSE status END,"
+        " reason = CASE WHEN status IN ('queued', 'retrying', 'sending')"
+        "          THEN 'the organisation''s personal data was erased' ELSE reason END,"
+        " next_attempt_at = NULL"
+        " WHERE organization_id = $1 OR registration_id = ANY($2::uuid[])",
+        organization_id,
+        list(registration_ids),
+    )
+
+
+async def get(conn: Connection, delivery_id: UUID) -> Delivery | None:
+    row = await conn.fetchrow(
+        f"SELECT {COLUMNS} FROM notification.deliveries WHERE id = $1", delivery_id
+    )
+    return _delivery(row) if row else None
+
+
+async def list_page(
+    conn: Connection,
+    *,
+    status: str | None,
+    kind: str | None,
+    forum_id: UUID | None,
+    after: tuple[datetime, UUID] | None,
+    limit: int,
+) -> list[Delivery]:
+    """Oldest first, by creation then id (the cursor's position)."""
+    rows = await conn.fetch(
+        f"SELECT {COLUMNS} FROM notification.deliveries"
+        " WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR kind = $2)"
+        " AND ($3::uuid IS NULL OR forum_id = $3)"
+        " AND ($4::timestamptz IS NULL OR (created_at, id) > ($4::timestamptz, $5::uuid))"
+        " ORDER BY created_at, id LIMIT $6",
+        status,
+        kind,
+        forum_id,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
+    return [_delivery(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class QueueState:
+    retrying: int
+    oldest_queued_seconds: float
+
+
+async def queue_state(conn: Connection, now: datetime) -> QueueState:
+    row = await conn.fetchrow(
+        "SELECT count(*) FILTER (WHERE status = 'retrying') AS retrying,"
+        " min(created_at) FILTER (WHERE status IN ('queued', 'retrying', 'sending')) AS oldest"
+        " FROM notification.deliveries"
+    )
+    assert row is not None
+    oldest = row["oldest"]
+    age = max((now - oldest).total_seconds(), 0.0) if oldest else 0.0
+    return QueueState(retrying=row["retrying"], oldest_queued_seconds=age)
