@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import SMTP
 
-from services.runtime.mailbox.parsing import parse
+from services.runtime.mailbox.parsing import parse, read_overview
 
 
 def _message(*headers: str, body: str = "Hallo\r\n") -> bytes:
@@ -17,7 +17,7 @@ def test_encoded_word_subjects_in_german_are_decoded() -> None:
             "Subject: =?utf-8?q?Anmeldung_best=C3=A4tigt=3A_Forum_f=C3=BCr_Gleichbehandlung?=",
         )
     )
-    assert parsed.subject == "Anmeldung bestätigt: Forum für Gleichbehandlung"
+    assert parsed.overview.subject == "Anmeldung bestätigt: Forum für Gleichbehandlung"
 
 
 def test_encoded_words_in_latin_1_base64_and_folded_lines() -> None:
@@ -28,8 +28,8 @@ def test_encoded_words_in_latin_1_base64_and_folded_lines() -> None:
             "From: =?utf-8?q?J=C3=BCrgen_M=C3=BCller?= <juergen@example.org>",
         )
     )
-    assert parsed.subject == "Erinnerung: Straßenfest am Südplatz"
-    assert parsed.sender == "juergen@example.org"
+    assert parsed.overview.subject == "Erinnerung: Straßenfest am Südplatz"
+    assert parsed.overview.sender == "juergen@example.org"
     assert ("From", "Jürgen Müller <juergen@example.org>") in parsed.headers
 
 
@@ -40,17 +40,17 @@ def test_addresses_of_to_and_cc_with_groups_and_names() -> None:
             "Cc: Leitung: lea@example.org, max@example.org;",
         )
     )
-    assert parsed.to == ("ana@example.org", "bo@example.org")
-    assert parsed.cc == ("lea@example.org", "max@example.org")
+    assert parsed.overview.to == ("ana@example.org", "bo@example.org")
+    assert parsed.overview.cc == ("lea@example.org", "max@example.org")
 
 
 def test_the_date_is_read_in_utc() -> None:
-    summer = parse(_message("Date: Wed, 01 Jul 2026 09:30:00 +0200"))
-    unknown_zone = parse(_message("Date: Wed, 01 Jul 2026 09:30:00 -0000"))
+    summer = read_overview(_message("Date: Wed, 01 Jul 2026 09:30:00 +0200"))
+    unknown_zone = read_overview(_message("Date: Wed, 01 Jul 2026 09:30:00 -0000"))
     assert summer.date == datetime(2026, 7, 1, 7, 30, tzinfo=UTC)
     assert unknown_zone.date == datetime(2026, 7, 1, 9, 30, tzinfo=UTC)
-    assert parse(_message("Date: sometime soon")).date is None
-    assert parse(_message("Subject: no date")).date is None
+    assert read_overview(_message("Date: sometime soon")).date is None
+    assert read_overview(_message("Subject: no date")).date is None
 
 
 def test_text_html_and_attachments_of_a_multipart_message() -> None:
@@ -97,22 +97,24 @@ def test_file_names_cannot_leave_the_download_folder() -> None:
     assert not attachment.filename.startswith(".")
 
 
-def test_headers_the_stdlib_parser_fails_on_still_show() -> None:
-    # Python 3.11's header parser raises IndexError on this Content-Type (found by fuzzing).
+def test_headers_the_strict_parser_fails_on_are_shown_as_they_came() -> None:
+    # Python 3.11's header parser raises IndexError on this Content-Type and ValueError on
+    # this Content-Disposition (both found by mutating messages at random).
     raw = (
         b"Subject: =?utf-8?q?Anmeldung_best=C3=A4tigt?=\r\n"
         b"To: ana@example.org\r\n"
-        b"Content-Type: multipart/mixed; bo*\r\n\r\nbody\r\n"
+        b"Content-Type: multipart/mixed; bo*\r\n"
+        b"Content-Disposition: inline; filename*=utf\x00-8''x.ics\r\n\r\nbody\r\n"
     )
     parsed = parse(raw)
-    assert parsed.subject == "Anmeldung bestätigt"
-    assert parsed.to == ("ana@example.org",)
-    assert parsed.text is not None
-    assert "body" in parsed.text
+    assert parsed.overview.subject == "Anmeldung bestätigt"
+    assert parsed.overview.to == ("ana@example.org",)
+    assert ("Content-Type", "multipart/mixed; bo*") in parsed.headers
+    assert parsed.text == "body\r\n"  # a multipart without a boundary, shown as text
 
 
 def test_bytes_that_are_no_message_at_all() -> None:
     for raw in (b"", b"\x00\xff\xfe", b"no headers, just words\r\n", b":\r\n\r\n"):
         parsed = parse(raw)
-        assert parsed.subject == ""
+        assert parsed.overview.subject == ""
         assert parsed.attachments == ()
