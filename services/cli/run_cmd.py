@@ -4,7 +4,7 @@ import logging
 
 import typer
 
-from services.cli.service_catalog import ServiceName, serve_function
+from services.cli.service_catalog import SELF_CONTAINED, ServiceName, serve_function
 from services.runtime.settings import PlatformNotFound, load_settings
 
 
@@ -15,8 +15,9 @@ def run(service: ServiceName = typer.Argument(..., help="Which service to run"))
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        settings.bootstrap()
-        settings.service_database_url(service.value)
+        if service not in SELF_CONTAINED:
+            settings.bootstrap()
+            settings.service_database_url(service.value)
     except PlatformNotFound as error:
         raise typer.BadParameter(str(error)) from error
     serve_function(service)(settings)

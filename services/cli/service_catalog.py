@@ -7,6 +7,16 @@ from importlib import import_module
 from services.runtime.platform import PlatformService
 from services.runtime.settings import Settings
 
+
+def _no_mail_relay_configured(settings: Settings) -> bool:
+    """The mail sink stands in for a mail relay only when DIALOGNET_SMTP_URL names none."""
+    return not (settings.smtp_url and settings.smtp_url.get_secret_value())
+
+
+def _mail_to_the_sink(settings: Settings) -> dict[str, str]:
+    return {"DIALOGNET_SMTP_URL": f"smtp://127.0.0.1:{settings.mailbox_smtp_port}"}
+
+
 PLATFORM_SERVICES: tuple[PlatformService, ...] = (
     PlatformService(
         name="registration",
@@ -14,14 +24,30 @@ PLATFORM_SERVICES: tuple[PlatformService, ...] = (
         links=(("registration API", ""), ("API docs", "/docs"), ("metrics", "/metrics")),
         outbox_schema="registration",
     ),
+    PlatformService(
+        name="mailbox",
+        port_setting="mailbox_port",
+        other_port_settings=("mailbox_smtp_port",),
+        links=(("mailbox", ""),),
+        enabled=_no_mail_relay_configured,
+        environment=_mail_to_the_sink,
+    ),
 )
 
 # Where each service's `serve(settings)` lives; imported only for the one that runs.
-SERVE: dict[str, str] = {"registration": "services.registration.app"}
+SERVE: dict[str, str] = {
+    "registration": "services.registration.app",
+    "mailbox": "services.runtime.mailbox.app",
+}
 
 
 class ServiceName(StrEnum):
     REGISTRATION = "registration"
+    MAILBOX = "mailbox"
+
+
+# Needs neither the database nor the broker: `dialognet run` does not ask where they are.
+SELF_CONTAINED: frozenset[ServiceName] = frozenset({ServiceName.MAILBOX})
 
 
 def serve_function(name: ServiceName) -> Callable[[Settings], None]:

@@ -36,20 +36,35 @@ class PlatformStartError(RuntimeError):
     """The platform could not start; the message says what to change."""
 
 
+def always(settings: Settings) -> bool:
+    return True
+
+
+def no_environment(settings: Settings) -> dict[str, str]:
+    return {}
+
+
 @dataclass(frozen=True)
 class PlatformService:
     """One process `dialognet up` runs and supervises.
 
     `port_setting` names the Settings field with its HTTP port (readiness is polled at
-    `/health/ready` there); `links` are the banner's lines (label, path); `outbox_schema` is the
-    schema whose outbox (event log) is published again after the embedded broker lost
-    everything; `argv` defaults to `dialognet run NAME`."""
+    `/health/ready` there); `other_port_settings` name further ports it listens on (all are
+    checked free before anything starts); `links` are the banner's lines (label, path);
+    `outbox_schema` is the schema whose outbox (event log) is published again after the
+    embedded broker lost everything; `argv` defaults to `dialognet run NAME`. `enabled` says
+    whether `up` runs it with these settings (an embedded part is left out when an external one
+    is configured); `environment` is what it gives every process `up` starts (e.g. where it
+    listens), applied only when it is enabled."""
 
     name: str
     port_setting: str
     links: tuple[tuple[str, str], ...] = ()
     outbox_schema: str | None = None
     argv: tuple[str, ...] | None = None
+    other_port_settings: tuple[str, ...] = ()
+    enabled: Callable[[Settings], bool] = always
+    environment: Callable[[Settings], dict[str, str]] = no_environment
 
     def port(self, settings: Settings) -> int:
         port: int = getattr(settings, self.port_setting)
@@ -71,6 +86,7 @@ async def run_platform(
 ) -> None:
     """Start everything, then supervise until cancelled; teardown runs in reverse order:
     services, platform.json, broker, PostgreSQL, the data dir lock."""
+    services = [service for service in services if service.enabled(settings)]
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -146,7 +162,10 @@ async def _create_topics(settings: Settings, bootstrap: str) -> None:
 def _check_ports_free(settings: Settings, services: Sequence[PlatformService]) -> None:
     """Fail before starting anything: another broker or service on our ports would answer
     the readiness probes in place of ours."""
-    wanted = {f"DIALOGNET_{s.port_setting.upper()}": s.port(settings) for s in services}
+    port_settings = [
+        setting for s in services for setting in (s.port_setting, *s.other_port_settings)
+    ]
+    wanted = {f"DIALOGNET_{name.upper()}": getattr(settings, name) for name in port_settings}
     if not settings.kafka_bootstrap:
         wanted["DIALOGNET_KAFKA_PORT"] = settings.kafka_port
     for setting, port in wanted.items():
@@ -161,6 +180,7 @@ def _child_specs(
     # The rest of our environment passes through: other DIALOGNET_* settings, PATH.
     env = {
         **os.environ,
+        **{name: value for s in services for name, value in s.environment(settings).items()},
         "DIALOGNET_DATABASE_URL": infra.database_url,
         "DIALOGNET_KAFKA_BOOTSTRAP": infra.kafka_bootstrap,
         "DIALOGNET_ADMIN_TOKEN": token,

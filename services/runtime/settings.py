@@ -100,6 +100,15 @@ class Settings(BaseSettings):
     outbox_batch_size: int = Field(default=500, ge=1)
     log_level: str = "INFO"
 
+    # The embedded mail sink (services/runtime/mailbox), which `dialognet up` starts only when
+    # DIALOGNET_SMTP_URL is unset: SMTP and its web view on one host.
+    mailbox_host: str = "127.0.0.1"
+    mailbox_port: int = Field(default=8025, ge=1, le=65535)
+    mailbox_smtp_port: int = Field(default=1025, ge=1, le=65535)
+    # Larger messages are refused (552); the SIZE advertised in EHLO lets a client know before
+    # it sends. 10 MiB is more than any notification with its .ics needs.
+    mailbox_max_message_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _comma_separated_networks(cls, value: object) -> object:

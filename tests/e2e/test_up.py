@@ -3,6 +3,7 @@
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -20,6 +21,7 @@ import pytest
 
 from services.runtime.embedded import free_port, is_alive, metadata_available
 from tests.kafka_helpers import ConsumedMessage, consume_until
+from tests.mail_helpers import confirmation, send
 from tests.polling import until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
@@ -36,6 +38,8 @@ class RunningPlatform:
     data_dir: Path
     kafka_port: int
     registration_port: int
+    mailbox_port: int
+    smtp_port: int
     output: list[str] = field(default_factory=list)
 
     @property
@@ -55,12 +59,24 @@ class RunningPlatform:
         headers = {"Authorization": f"Bearer {self.token}"}
         return httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=30.0)
 
+    def service_process(self, name: str) -> psutil.Process | None:
+        """The child running `dialognet run NAME`, if there is one."""
+        for child in _process_tree(self.process.pid):
+            if child.cmdline()[-2:] == ["run", name]:
+                return child
+        return None
 
-def _platform_env(kafka_port: int, registration_port: int) -> dict[str, str]:
-    # Everything embedded: no external database, broker or token may leak in from the caller.
+
+def _platform_env(
+    kafka_port: int, registration_port: int, mailbox_port: int, smtp_port: int
+) -> dict[str, str]:
+    # Everything embedded: no external database, broker, mail relay or token may leak in from
+    # the caller. Every port is free: other test runs on the machine use the defaults.
     env = {name: value for name, value in os.environ.items() if not name.startswith("DIALOGNET_")}
     env["DIALOGNET_KAFKA_PORT"] = str(kafka_port)
     env["DIALOGNET_REGISTRATION_PORT"] = str(registration_port)
+    env["DIALOGNET_MAILBOX_PORT"] = str(mailbox_port)
+    env["DIALOGNET_MAILBOX_SMTP_PORT"] = str(smtp_port)
     return env
 
 
@@ -85,21 +101,22 @@ def _wait_for_ready(platform: RunningPlatform) -> None:
 
 @pytest.fixture
 def start_up(tmp_path: Path, scratch_dir: Path) -> Iterator[Any]:
-    """Start `dialognet up` with extra arguments; the process is killed if a test leaves it."""
+    """Start `dialognet up` with extra arguments and DIALOGNET_* variables; the process is
+    killed if a test leaves it."""
     started: list[RunningPlatform] = []
 
-    def start(*args: str) -> RunningPlatform:
-        kafka_port, registration_port = free_port(), free_port()
+    def start(*args: str, env: dict[str, str] | None = None) -> RunningPlatform:
+        ports = (free_port(), free_port(), free_port(), free_port())
         data_dir = scratch_dir / "data"
         command = [sys.executable, "-m", "services.cli", "up", "--data-dir", str(data_dir), *args]
         process = subprocess.Popen(
             command,
             cwd=tmp_path,
-            env=_platform_env(kafka_port, registration_port),
+            env={**_platform_env(*ports), **(env or {})},
             stdout=subprocess.PIPE,
             text=True,
         )
-        platform = RunningPlatform(process, data_dir, kafka_port, registration_port)
+        platform = RunningPlatform(process, data_dir, *ports)
         started.append(platform)
         threading.Thread(target=_drain, args=(process, platform.output), daemon=True).start()
         _wait_for_ready(platform)
@@ -326,7 +343,7 @@ async def test_up_demo_loads_partners_and_forums(start_up: Any) -> None:
 
 
 def _up_failing(env_changes: dict[str, str], data_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {**_platform_env(free_port(), free_port()), **env_changes}
+    env = {**_platform_env(free_port(), free_port(), free_port(), free_port()), **env_changes}
     return subprocess.run(
         [sys.executable, "-m", "services.cli", "up", "--data-dir", str(data_dir)],
         env=env,
@@ -367,3 +384,53 @@ async def test_a_second_up_on_the_same_data_dir_is_refused(start_up: Any) -> Non
         assert ready.status_code == 200, ready.text
         assert (await staff.get("/v1/organizations")).status_code == 200
     assert _stop(platform) == 0
+
+
+async def test_up_runs_the_mailbox_and_points_every_service_at_it(start_up: Any) -> None:
+    platform: RunningPlatform = start_up()
+    mailbox_url = f"http://127.0.0.1:{platform.mailbox_port}"
+    assert ["mailbox", mailbox_url] in [line.split() for line in platform.output]
+    registration = platform.service_process("registration")
+    assert registration is not None
+    smtp_url = registration.environ()["DIALOGNET_SMTP_URL"]
+    assert smtp_url == f"smtp://127.0.0.1:{platform.smtp_port}"
+
+    await send(platform.smtp_port, confirmation(), ["ana@example.org"])
+
+    async with httpx.AsyncClient(base_url=mailbox_url, timeout=30.0) as mailbox:
+        listed = (await mailbox.get("/api/messages")).json()
+    assert [item["subject"] for item in listed["items"]] == [
+        "Anmeldung bestätigt: Forum Gleichbehandlung"
+    ]
+    stored = [path for path in (platform.data_dir / "mailbox").iterdir() if path.name[0] != "."]
+    assert [path.name for path in stored] == [listed["items"][0]["id"]]
+    children = _process_tree(platform.process.pid)
+    assert _stop(platform) == 0
+    assert _leftovers(platform, children) == []
+
+
+async def test_up_with_a_mail_relay_configured_starts_no_mailbox(start_up: Any) -> None:
+    relay = f"smtp://127.0.0.1:{free_port()}"
+
+    platform: RunningPlatform = start_up(env={"DIALOGNET_SMTP_URL": relay})
+
+    assert not [line for line in platform.output if line.strip().startswith("mailbox")]
+    assert platform.service_process("mailbox") is None
+    registration = platform.service_process("registration")
+    assert registration is not None
+    assert registration.environ()["DIALOGNET_SMTP_URL"] == relay
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        assert probe.connect_ex(("127.0.0.1", platform.mailbox_port)) != 0, "nothing listens"
+    assert _stop(platform) == 0
+
+
+def test_up_refuses_a_busy_smtp_port_by_name(tmp_path: Path) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = _up_failing({"DIALOGNET_MAILBOX_SMTP_PORT": str(port)}, tmp_path / "data")
+    assert result.returncode == 1, result.stderr
+    assert f"port {port} is in use; choose another with DIALOGNET_MAILBOX_SMTP_PORT" in (
+        result.stderr
+    )

@@ -8,6 +8,7 @@ from pydantic import SecretStr
 
 from services.cli.service_catalog import PLATFORM_SERVICES, SERVE, ServiceName
 from services.runtime.data_dir import admin_token
+from services.runtime.platform import PlatformService
 from services.runtime.settings import ADMIN_TOKEN_FILE, Settings
 
 
@@ -36,3 +37,22 @@ def test_every_service_has_a_url_from_its_port_setting(tmp_path: Path) -> None:
 def test_every_service_up_starts_can_be_run_alone() -> None:
     names = {service.name for service in PLATFORM_SERVICES}
     assert names == set(SERVE) == {name.value for name in ServiceName}
+
+
+def _mailbox() -> PlatformService:
+    [mailbox] = [s for s in PLATFORM_SERVICES if s.name == "mailbox"]
+    return mailbox
+
+
+def test_the_mailbox_runs_only_when_no_mail_relay_is_configured(tmp_path: Path) -> None:
+    mailbox = _mailbox()
+    assert mailbox.enabled(Settings(data_dir=tmp_path, smtp_url=None))
+    assert mailbox.enabled(Settings(data_dir=tmp_path, smtp_url=SecretStr("")))
+    assert not mailbox.enabled(Settings(data_dir=tmp_path, smtp_url=SecretStr("smtp://relay:25")))
+
+
+def test_the_mailbox_sends_every_service_its_mail(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, mailbox_port=18025, mailbox_smtp_port=11025)
+    assert _mailbox().environment(settings) == {"DIALOGNET_SMTP_URL": "smtp://127.0.0.1:11025"}
+    assert _mailbox().url(settings) == "http://127.0.0.1:18025"
+    assert _mailbox().other_port_settings == ("mailbox_smtp_port",)
