@@ -95,6 +95,7 @@ class FactConsumer:
         return Occasion(
             event_id=event.event_id,
             event_type=event.type,
+            correlation_id=event.correlation_id,
             occurred_at=event.occurred_at,
             now=utc_now(),
             max_age=self._policy.max_age,

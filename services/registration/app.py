@@ -16,9 +16,9 @@ from services.registration.http.fast_path import RegistrationFastPath
 from services.registration.http.problems import domain_error_problem
 from services.registration.intake import CONSUMER, IntakeConsumer
 from services.registration.services import Services
-from services.registration.store import SCHEMA, legacy_tokens, signing_keys
+from services.registration.store import SCHEMA, legacy_tokens
 from services.registration.web import site
-from services.runtime import auth, http
+from services.runtime import auth, http, signing_keys
 from services.runtime.access.database import AccessDatabase
 from services.runtime.consumer import Subscription
 from services.runtime.csrf import CsrfProtection
@@ -50,10 +50,10 @@ def subscribe_intake(host: ServiceHost, intake_consumer: IntakeConsumer) -> Subs
 async def running(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     async with hosted(settings, service=SERVICE, schema=SCHEMA, migrations=MIGRATIONS) as host:
         async with host.pool.acquire() as conn:
-            cancel_secret = await signing_keys.signing_key(conn, "cancel_token")
+            cancel_secret = await signing_keys.signing_key(conn, SCHEMA, "cancel_token")
             # The pages' CSRF tokens get their own key beside it: one of them leaking (or being
             # rotated) never touches the other.
-            csrf_key = await signing_keys.signing_key(conn, "csrf")
+            csrf_key = await signing_keys.signing_key(conn, SCHEMA, "csrf")
         await _move_legacy_tokens(host.pool, host.access)
         services = Services.on(host.pool, cancel_secret)
         subscribe_intake(host, IntakeConsumer(services))

@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request, params
+from fastapi import APIRouter, Depends, FastAPI, Request, params
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.staticfiles import StaticFiles
 
 from services.runtime import csrf
 from services.runtime.languages import (
@@ -19,10 +20,13 @@ from services.runtime.languages import (
     Language,
     load_language,
 )
-from services.runtime.security_headers import PAGE_HEADERS
+from services.runtime.security_headers import PAGE_HEADERS, STATIC_HEADERS, SecurityHeaders
 
 # `?lang=de|en` chooses the page's language over the one the service knows for the reader.
 LANGUAGE_PARAMETER = "lang"
+# The layout (base.html), form macros and the one stylesheet every service's pages share.
+SHARED_TEMPLATES = Path(__file__).parent / "web" / "templates"
+SHARED_STATIC = Path(__file__).parent / "web" / "static"
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,8 @@ class Pages:
 
 def _environment(templates: Path, language: Language) -> Environment:
     environment = Environment(
-        loader=FileSystemLoader(templates),
+        # The service's own templates first, then the layout and macros every page shares.
+        loader=FileSystemLoader([templates, SHARED_TEMPLATES]),
         autoescape=select_autoescape(["html"]),
         extensions=["jinja2.ext.i18n"],
         undefined=StrictUndefined,  # a misspelt name fails the test, not the reader
@@ -109,6 +114,11 @@ def _with_language(request: Request, code: str) -> str:
         if name != LANGUAGE_PARAMETER
     ]
     return f"{request.url.path}?{urlencode([*query, (LANGUAGE_PARAMETER, code)])}"
+
+
+def mount_static(app: FastAPI) -> None:
+    """`/static/`: the shared stylesheet, with the pages' security headers."""
+    app.mount("/static", SecurityHeaders(StaticFiles(directory=SHARED_STATIC), STATIC_HEADERS))
 
 
 def page_router(*, first: Sequence[params.Depends] = ()) -> APIRouter:

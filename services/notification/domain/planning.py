@@ -48,6 +48,7 @@ class Occasion:
 
     event_id: UUID
     event_type: str
+    correlation_id: str | None
     occurred_at: datetime
     now: datetime
     max_age: timedelta

@@ -81,6 +81,8 @@ CREATE TABLE notification.deliveries (
     next_attempt_at    timestamptz,
     claimed_at         timestamptz,
     message_id         text NOT NULL,
+    -- The chain the mail belongs to (intake command → fact → e-mail), for notification.*.
+    correlation_id     text,
     event_occurred_at  timestamptz NOT NULL,
     created_at         timestamptz NOT NULL DEFAULT now(),
     sent_at            timestamptz,

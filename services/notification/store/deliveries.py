@@ -22,7 +22,7 @@ FINAL = ("sent", "failed", "suppressed")
 COLUMNS = (
     "id, source_event_id, source_event_type, kind, language, recipient_hash, mail,"
     " organization_id, forum_id, registration_id, status, reason, attempts, next_attempt_at,"
-    " message_id, event_occurred_at, created_at, sent_at, failed_at"
+    " message_id, correlation_id, event_occurred_at, created_at, sent_at, failed_at"
 )
 
 
@@ -43,6 +43,7 @@ class Delivery:
     attempts: int
     next_attempt_at: datetime | None
     message_id: str
+    correlation_id: str | None
     event_occurred_at: datetime
     created_at: datetime
     sent_at: datetime | None
@@ -78,6 +79,7 @@ async def insert_planned(
             item.suppressed,
             None if item.suppressed else now,
             message_id(item.occasion.event_id, item.recipient_hash, item.mail.kind, mail_domain),
+            item.occasion.correlation_id,
             item.occasion.occurred_at,
         )
         for item in planned
@@ -85,10 +87,10 @@ async def insert_planned(
     inserted = await conn.fetch(
         "INSERT INTO notification.deliveries (id, source_event_id, source_event_type, kind,"
         " language, recipient_hash, mail, organization_id, forum_id, registration_id, status,"
-        " reason, next_attempt_at, message_id, event_occurred_at)"
+        " reason, next_attempt_at, message_id, correlation_id, event_occurred_at)"
         " SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],"
         " $6::text[], $7::text[]::jsonb[], $8::uuid[], $9::uuid[], $10::uuid[], $11::text[],"
-        " $12::text[], $13::timestamptz[], $14::text[], $15::timestamptz[])"
+        " $12::text[], $13::timestamptz[], $14::text[], $15::text[], $16::timestamptz[])"
         " ON CONFLICT (source_event_id, recipient_hash, kind) DO NOTHING RETURNING status",
         *[list(column) for column in zip(*rows, strict=True)],
     )

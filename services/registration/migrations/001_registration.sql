@@ -98,8 +98,10 @@ CREATE TABLE registration.access_tokens (
     revoked_at   timestamptz
 );
 
--- Key for the cancel-link tokens (HMAC of the registration id); made once, shared by replicas.
-CREATE TABLE registration.signing_keys (
+-- Keys for the cancel-link tokens (HMAC of the registration id) and the pages' CSRF tokens;
+-- made once, shared by replicas. (The runtime's migration 004 creates the same table in every
+-- schema: on a fresh database it ran first.)
+CREATE TABLE IF NOT EXISTS registration.signing_keys (
     purpose     text PRIMARY KEY,
     secret      bytea NOT NULL,
     created_at  timestamptz NOT NULL DEFAULT now()

@@ -4,26 +4,24 @@ and the pages shown when a form is refused before its handler (CSRF, rate limit)
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
-from starlette.staticfiles import StaticFiles
 
 from services.registration.web import cancel
 from services.registration.web.public_router import RateLimited
 from services.runtime.csrf import CsrfRefused
 from services.runtime.languages import choose_language
-from services.runtime.pages import LANGUAGE_PARAMETER, Pages
-from services.runtime.security_headers import STATIC_HEADERS, SecurityHeaders
+from services.runtime.pages import LANGUAGE_PARAMETER, Pages, mount_static
 
 WEB = Path(__file__).parent
 TEMPLATES = WEB / "templates"
 LOCALES = WEB / "locale"
-STATIC = WEB / "static"
 
 
 def install(app: FastAPI) -> None:
-    """Mount the pages and `/static/`; the CSRF key comes with the lifespan (`app.state.csrf`)."""
+    """Mount the pages and `/static/` (the shared stylesheet); the CSRF key comes with the
+    lifespan (`app.state.csrf`)."""
     app.state.pages = Pages(TEMPLATES, [LOCALES])
     app.include_router(cancel.router)
-    app.mount("/static", SecurityHeaders(StaticFiles(directory=STATIC), STATIC_HEADERS))
+    mount_static(app)
     app.add_exception_handler(CsrfRefused, _on_csrf_refused)
     app.add_exception_handler(RateLimited, _on_rate_limited)
 

@@ -15,7 +15,7 @@ PYTHON = ("**.py", "python")
 # What `pybabel extract` would be given: the templates and the Python that calls gettext.
 SOURCES = [
     (site.WEB, [TEMPLATES, PYTHON], site.LOCALES),
-    (RUNTIME_LOCALES.parent, [("forms.py", "python")], RUNTIME_LOCALES),
+    (RUNTIME_LOCALES.parent, [("forms.py", "python"), TEMPLATES], RUNTIME_LOCALES),
 ]
 
 
