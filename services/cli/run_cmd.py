@@ -4,7 +4,12 @@ import logging
 
 import typer
 
-from services.cli.service_catalog import SELF_CONTAINED, ServiceName, serve_function
+from services.cli.service_catalog import (
+    CHECK_SETTINGS,
+    SELF_CONTAINED,
+    ServiceName,
+    serve_function,
+)
 from services.runtime.settings import PlatformNotFound, load_settings
 
 
@@ -18,6 +23,11 @@ def run(service: ServiceName = typer.Argument(..., help="Which service to run"))
         if service not in SELF_CONTAINED:
             settings.bootstrap()
             settings.service_database_url(service.value)
-    except PlatformNotFound as error:
+        serve = serve_function(service)
+        check = CHECK_SETTINGS.get(service)
+        if check is not None:
+            check(settings)
+    except (PlatformNotFound, ValueError) as error:
+        # A setting a service cannot start without, said by name before anything starts.
         raise typer.BadParameter(str(error)) from error
-    serve_function(service)(settings)
+    serve(settings)

@@ -25,6 +25,12 @@ PLATFORM_SERVICES: tuple[PlatformService, ...] = (
         outbox_schema="registration",
     ),
     PlatformService(
+        name="notification",
+        port_setting="notification_port",
+        links=(("notification API", "/docs"), ("deliveries", "/v1/deliveries")),
+        outbox_schema="notification",
+    ),
+    PlatformService(
         name="mailbox",
         port_setting="mailbox_port",
         other_port_settings=("mailbox_smtp_port",),
@@ -37,17 +43,31 @@ PLATFORM_SERVICES: tuple[PlatformService, ...] = (
 # Where each service's `serve(settings)` lives; imported only for the one that runs.
 SERVE: dict[str, str] = {
     "registration": "services.registration.app",
+    "notification": "services.notification.app",
     "mailbox": "services.runtime.mailbox.app",
 }
 
 
 class ServiceName(StrEnum):
     REGISTRATION = "registration"
+    NOTIFICATION = "notification"
     MAILBOX = "mailbox"
 
 
 # Needs neither the database nor the broker: `dialognet run` does not ask where they are.
 SELF_CONTAINED: frozenset[ServiceName] = frozenset({ServiceName.MAILBOX})
+
+
+def _mail_relay(settings: Settings) -> None:
+    from services.notification.app import smtp_target  # imported only when it runs
+
+    smtp_target(settings)
+
+
+# What a service checks of its settings before it starts (ValueError / PlatformNotFound).
+CHECK_SETTINGS: dict[ServiceName, Callable[[Settings], None]] = {
+    ServiceName.NOTIFICATION: _mail_relay,
+}
 
 
 def serve_function(name: ServiceName) -> Callable[[Settings], None]:

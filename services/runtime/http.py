@@ -159,9 +159,27 @@ def allowed_methods(request: Request) -> list[str]:
     return sorted(methods - {"HEAD"})
 
 
+class Refused(Exception):
+    """A request refused with `status`, saying why and naming the field it is about (a service
+    without domain errors of its own raises these; install_problem_handlers answers them)."""
+
+    def __init__(self, status: int, detail: str, *, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.field = field
+
+
+async def _on_refused(request: Request, error: Exception) -> Response:
+    assert isinstance(error, Refused)
+    errors = [{"field": error.field, "message": error.detail}] if error.field else []
+    return problem(error.status, HTTPStatus(error.status).phrase, error.detail, errors)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(Refused, _on_refused)
     document_problems(app)
 
 

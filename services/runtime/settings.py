@@ -38,7 +38,9 @@ class Settings(BaseSettings):
     kafka_enable_idempotence: bool = False
     # Tansu completes a group join after half the session timeout; tests use a short one.
     kafka_session_timeout_ms: int = Field(default=10_000, ge=1000)
-    kafka_consumer_group_prefix: str = "dialognet-"
+    # Consumer groups are named `<prefix><consumer>`: `notification`, `reporting`,
+    # `registration-intake` by default (ACLs name them); tests give each platform its own.
+    kafka_consumer_group_prefix: str = ""
 
     admin_token: SecretStr | None = None
     # How long a service trusts a token's role before asking the database again: the longest

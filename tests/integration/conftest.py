@@ -1,6 +1,7 @@
 """Integration fixtures: the registration service running in-process over real HTTP."""
 
 import contextlib
+import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -10,7 +11,7 @@ import pytest
 
 from services.registration.app import create_app
 from services.runtime.settings import Settings
-from tests.conftest import TEST_ADMIN_TOKEN
+from tests.conftest import TEST_ADMIN_TOKEN, Infra, fresh_database, test_settings
 from tests.serving import served
 
 
@@ -45,3 +46,13 @@ async def running_registration(settings: Settings) -> AsyncIterator[RunningServi
 async def registration(settings: Settings) -> AsyncIterator[RunningService]:
     async with running_registration(settings) as service:
         yield service
+
+
+@pytest.fixture(scope="module")
+async def module_settings(
+    infra: Infra, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Settings]:
+    """Settings of a platform shared by one module: its own database, topics and groups."""
+    async with fresh_database(infra) as database_url:
+        prefix = f"t{secrets.token_hex(4)}."
+        yield test_settings(infra, database_url, prefix, tmp_path_factory.mktemp("service"))

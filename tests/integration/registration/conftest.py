@@ -6,24 +6,12 @@ work on their own forums and organisations and only read those share one service
 everything ask for the fresh `registration` fixture instead.
 """
 
-import secrets
 from collections.abc import AsyncIterator
 
 import pytest
 
 from services.runtime.settings import Settings
-from tests.conftest import Infra, fresh_database, test_settings
 from tests.integration.conftest import RunningService, running_registration
-
-
-@pytest.fixture(scope="module")
-async def module_settings(
-    infra: Infra, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Settings]:
-    """Settings of a platform shared by one module: its own database, topics and groups."""
-    async with fresh_database(infra) as database_url:
-        prefix = f"t{secrets.token_hex(4)}."
-        yield test_settings(infra, database_url, prefix, tmp_path_factory.mktemp("service"))
 
 
 @pytest.fixture(scope="module")

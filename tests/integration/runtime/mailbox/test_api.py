@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
-from tests.integration.runtime.mailbox.conftest import RunningMailbox
 from tests.mail_helpers import CALENDAR, confirmation, metric_value
+from tests.mail_sink import RunningMailbox
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from services.runtime.mailbox.sandbox import MAIL_CONTENT_POLICY
-from tests.integration.runtime.mailbox.conftest import RunningMailbox
 from tests.mail_helpers import confirmation
+from tests.mail_sink import RunningMailbox
 
 pytestmark = pytest.mark.integration
 

@@ -8,8 +8,8 @@ import pytest
 
 from services.runtime.embedded import free_port
 from services.runtime.settings import Settings
-from tests.integration.runtime.mailbox.conftest import RunningMailbox, running_mailbox
 from tests.mail_helpers import confirmation, metric_value
+from tests.mail_sink import RunningMailbox, running_mailbox
 
 pytestmark = pytest.mark.integration
 
