@@ -8,10 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.integration.registration.conftest import (  # noqa: F401 (fixtures)
-    module_settings,
-    service,
-)
+from tests.integration.conftest import module_settings  # noqa: F401 (a fixture)
+from tests.integration.registration.conftest import service  # noqa: F401 (a fixture)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
