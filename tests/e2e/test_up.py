@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import psutil
 import pytest
+from aiosmtpd.controller import Controller
 
 from services.runtime.embedded import free_port, is_alive, metadata_available
 from tests.kafka_helpers import ConsumedMessage, consume_until
@@ -409,19 +410,33 @@ async def test_up_runs_the_mailbox_and_points_every_service_at_it(start_up: Any)
     assert _leftovers(platform, children) == []
 
 
+class AcceptingRelay:
+    """An SMTP server that takes every message (the organisation's relay, in the test)."""
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802 (aiosmtpd's hook name)
+        return "250 OK"
+
+
 async def test_up_with_a_mail_relay_configured_starts_no_mailbox(start_up: Any) -> None:
-    relay = f"smtp://127.0.0.1:{free_port()}"
+    port = free_port()
+    relay = f"smtp://127.0.0.1:{port}"
+    # In a thread of its own: start_up waits synchronously, and the notification service's
+    # readiness asks the relay.
+    controller = Controller(AcceptingRelay(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        platform: RunningPlatform = start_up(env={"DIALOGNET_SMTP_URL": relay})
 
-    platform: RunningPlatform = start_up(env={"DIALOGNET_SMTP_URL": relay})
-
-    assert not [line for line in platform.output if line.strip().startswith("mailbox")]
-    assert platform.service_process("mailbox") is None
-    registration = platform.service_process("registration")
-    assert registration is not None
-    assert registration.environ()["DIALOGNET_SMTP_URL"] == relay
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        assert probe.connect_ex(("127.0.0.1", platform.mailbox_port)) != 0, "nothing listens"
-    assert _stop(platform) == 0
+        assert not [line for line in platform.output if line.strip().startswith("mailbox")]
+        assert platform.service_process("mailbox") is None
+        registration = platform.service_process("registration")
+        assert registration is not None
+        assert registration.environ()["DIALOGNET_SMTP_URL"] == relay
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            assert probe.connect_ex(("127.0.0.1", platform.mailbox_port)) != 0, "nothing listens"
+        assert _stop(platform) == 0
+    finally:
+        controller.stop()
 
 
 def test_up_refuses_a_busy_smtp_port_by_name(tmp_path: Path) -> None:
