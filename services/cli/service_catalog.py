@@ -14,14 +14,23 @@ PLATFORM_SERVICES: tuple[PlatformService, ...] = (
         links=(("registration API", ""), ("API docs", "/docs"), ("metrics", "/metrics")),
         outbox_schema="registration",
     ),
+    PlatformService(
+        name="reporting",
+        port_setting="reporting_port",
+        links=(("reporting dashboard", "/"), ("reports API", "/docs")),
+    ),
 )
 
 # Where each service's `serve(settings)` lives; imported only for the one that runs.
-SERVE: dict[str, str] = {"registration": "services.registration.app"}
+SERVE: dict[str, str] = {
+    "registration": "services.registration.app",
+    "reporting": "services.reporting.app",
+}
 
 
 class ServiceName(StrEnum):
     REGISTRATION = "registration"
+    REPORTING = "reporting"
 
 
 def serve_function(name: ServiceName) -> Callable[[Settings], None]:

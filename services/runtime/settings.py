@@ -71,6 +71,8 @@ class Settings(BaseSettings):
 
     reporting_host: str = "127.0.0.1"
     reporting_port: int = Field(default=8003, ge=1, le=65535)
+    # Where staff open the dashboard; https makes its session and CSRF cookies `Secure`.
+    reporting_public_base_url: str = "http://127.0.0.1:8003"
     # Scrapes within this many seconds of the last one get the same numbers: each computes
     # them from the read models (a handful of aggregate queries) and asks Kafka for the lag.
     reporting_metrics_cache_seconds: float = Field(default=5.0, ge=0)
