@@ -111,3 +111,42 @@ async def running_reporting(settings: Settings) -> AsyncIterator[RunningReportin
 async def reporting(settings: Settings) -> AsyncIterator[RunningReporting]:
     async with running_reporting(reporting_settings(settings)) as running:
         yield running
+
+
+# Pipeline metrics that depend on when and how the events were delivered, not on which.
+DELIVERY_DEPENDENT = (
+    "dialognet_reporting_event_latency_seconds",
+    "dialognet_reporting_consumer_lag_messages",
+)
+REPORTS = ("network", "forums", "funnel", "emails")
+
+
+def without_volatile(value: object) -> object:
+    """A report without the moment it was computed."""
+    if isinstance(value, dict):
+        return {k: without_volatile(v) for k, v in value.items() if k != "generated_at"}
+    if isinstance(value, list):
+        return [without_volatile(item) for item in value]
+    return value
+
+
+async def every_report(service: RunningReporting) -> dict[str, object]:
+    """Every report, and the report of each forum, without their times of computing."""
+    reports: dict[str, object] = {path: await service.report(path) for path in REPORTS}
+    forums = reports["forums"]
+    assert isinstance(forums, dict)
+    for forum in forums["forums"]:
+        reports[f"forums/{forum['forum_id']}"] = await service.report(f"forums/{forum['forum_id']}")
+    return {path: without_volatile(report) for path, report in reports.items()}
+
+
+async def read_model_metrics(
+    service: RunningReporting,
+) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """The reporting metrics that must not depend on delivery, topic prefix stripped."""
+    prefix = service.settings.topic_prefix
+    return {
+        (name, tuple((k, v.removeprefix(prefix) if k == "topic" else v) for k, v in labels)): value
+        for (name, labels), value in (await service.samples()).items()
+        if not name.startswith(DELIVERY_DEPENDENT)
+    }
