@@ -2,16 +2,19 @@
 and broker into the reporting service: exactly the expected report numbers and metric values;
 the same history delivered twice and shuffled across and within topics gives the same."""
 
+import contextlib
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from services.runtime.settings import Settings
 from tests import conftest as platform
-from tests.conftest import Infra, fresh_database
+from tests.conftest import TEST_ADMIN_TOKEN, Infra, fresh_database
 from tests.integration.conftest import running_registration
 from tests.integration.reporting import history
 from tests.integration.reporting.conftest import (
@@ -22,6 +25,7 @@ from tests.integration.reporting.conftest import (
     running_reporting,
 )
 from tests.polling import until
+from tests.service_process import service_process
 
 # organization.registered 15 + interested 1 + joined 14 + left 1 + erased 1
 ORGANIZATION_EVENTS = 32
@@ -38,6 +42,7 @@ class Baseline:
     facts: list[history.Recorded]
     reports: dict[str, Any]
     metrics: dict[Any, float]
+    reporting: RunningReporting
 
 
 @pytest.fixture(scope="module")
@@ -57,9 +62,9 @@ async def baseline(
             await history.script(registration)
             facts = await history.recorded(infra.kafka_bootstrap, prefix)
             await reporting.wait_for_events(len(facts))
-            yield Baseline(
-                settings, facts, await every_report(reporting), await read_model_metrics(reporting)
-            )
+            reports = await every_report(reporting)
+            metrics = await read_model_metrics(reporting)
+            yield Baseline(settings, facts, reports, metrics, reporting)
 
 
 async def test_the_history_is_what_the_test_expects(baseline: Baseline) -> None:
@@ -229,3 +234,94 @@ async def _settled(reporting: RunningReporting, delivered: int) -> None:
         return bool(samples) and sum(samples.values()) == 0
 
     await until(all_consumed, 60, f"all {delivered} messages consumed", interval=0.1)
+
+
+async def test_csv_opens_in_a_german_spreadsheet(baseline: Baseline) -> None:
+    response = await baseline.reporting.staff.get(
+        "/v1/reports/forums", headers={"Accept": "text/csv"}
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert response.content.startswith("\ufeff".encode())
+    lines = response.content.decode("utf-8-sig").splitlines()
+    header = lines[0].split(";")
+    assert header[:3] == ["Forums-ID", "Titel", "Format"]
+    assert "Auslastung" in header
+    assert "Barrierefreiheitsbedarf" in header
+    workshop = next(line.split(";") for line in lines if history.WORKSHOP in line)
+    assert workshop[header.index("Auslastung")] == "1"
+    upcoming = next(line.split(";") for line in lines if history.UPCOMING in line)
+    assert upcoming[header.index("Auslastung")] == "0,125"
+    assert upcoming[header.index("Plätze frei")] == "35"
+    assert len(lines) == 1 + 6
+
+
+async def test_csv_in_english_and_other_tables(baseline: Baseline) -> None:
+    staff = baseline.reporting.staff
+    growth = await staff.get(
+        "/v1/reports/network", params={"format": "csv", "lang": "en", "table": "growth"}
+    )
+    lines = growth.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == (
+        "Month,Registered,Interested,Joined,Left,Partners at month end,Organisations at month end"
+    )
+    assert lines[1].split(",")[1:] == ["15", "1", "14", "1", "13", "15"]
+    assert 'filename="network-growth.csv"' in growth.headers["content-disposition"]
+    funnel = await staff.get("/v1/reports/funnel", params={"format": "csv", "lang": "en"})
+    rows = [line.split(",") for line in funnel.content.decode("utf-8-sig").splitlines()]
+    assert [row[:2] for row in rows[1:]] == [
+        ["registered_for_forum", "15"], ["declared_interest", "1"], ["joined_as_partner", "1"],
+    ]  # fmt: skip
+
+
+async def test_date_ranges(baseline: Baseline) -> None:
+    staff = baseline.reporting.staff
+    held_2025 = (
+        await staff.get("/v1/reports/forums", params={"from": "2025-01-01", "to": "2025-12-31"})
+    ).json()
+    assert [forum["status"] for forum in held_2025["forums"]] == ["held", "held"]
+    assert held_2025["period"] == {"from": "2025-01-01", "to": "2025-12-31"}
+    before = (await staff.get("/v1/reports/funnel", params={"to": "2024-12-31"})).json()
+    assert before["registered_for_forum"] == 0
+    network = (await staff.get("/v1/reports/network", params={"to": "2024-12-31"})).json()
+    assert network["growth"] == []
+    assert network["organizations_total"] == 15
+
+
+@contextlib.asynccontextmanager
+async def replica(settings: Settings, log_path: Path) -> AsyncIterator[RunningReporting]:
+    """`dialognet run reporting` as its own process, as a container runs it."""
+    settings = reporting_settings(settings)
+    async with service_process(settings, "reporting", settings.reporting_port, log_path) as running:
+        headers = {"Authorization": f"Bearer {TEST_ADMIN_TOKEN}"}
+        async with (
+            httpx.AsyncClient(base_url=running.base_url, headers=headers, timeout=30) as staff,
+            httpx.AsyncClient(base_url=running.base_url, timeout=30) as public,
+        ):
+            yield RunningReporting(settings, running.base_url, staff, public)
+
+
+async def test_two_replicas_give_the_same_metrics(
+    baseline: Baseline, infra: Infra, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    logs = tmp_path_factory.mktemp("replicas")
+    async with fresh_database(infra) as database_url:
+        prefix = f"t{secrets.token_hex(4)}."
+        settings = platform.test_settings(infra, database_url, prefix, logs)
+        async with (
+            replica(settings, logs / "a.log") as first,
+            replica(settings, logs / "b.log") as second,
+        ):
+            await history.publish(infra.kafka_bootstrap, prefix, baseline.facts, seed=3)
+            await first.wait_for_events(len(baseline.facts))
+            await second.wait_for_events(len(baseline.facts))
+            await _settled(first, len(baseline.facts))
+            from_first, from_second = (
+                await read_model_metrics(first),
+                await read_model_metrics(second),
+            )
+            assert from_first == from_second == baseline.metrics
+            lag_first = await first.samples("dialognet_reporting_consumer_lag_messages")
+            assert lag_first == await second.samples("dialognet_reporting_consumer_lag_messages")
+            assert len(lag_first) == 3 + 3 + 6 + 3  # every partition of the four topics
+            assert await every_report(first) == await every_report(second) == baseline.reports
