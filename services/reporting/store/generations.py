@@ -88,6 +88,18 @@ async def applied_events(conn: Connection, generation: int) -> int:
     return count
 
 
+async def missing_events(conn: Connection, *, building: int, live: int) -> int:
+    """Events the live generation holds and `building` does not (one snapshot: the live
+    consumer writes into both meanwhile)."""
+    count: int = await conn.fetchval(
+        "SELECT count(*) FROM (SELECT event_id FROM reporting.inbox WHERE consumer = $1"
+        " EXCEPT SELECT event_id FROM reporting.inbox WHERE consumer = $2) AS missing",
+        Generation(live, GenerationState.LIVE).inbox_consumer,
+        Generation(building, GenerationState.BUILDING).inbox_consumer,
+    )
+    return count
+
+
 async def drop(conn: Connection, generation: int) -> None:
     """Every row of a generation, its inbox and itself."""
     for table in GENERATION_TABLES:
