@@ -61,6 +61,8 @@ def _platform_env(kafka_port: int, registration_port: int) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if not name.startswith("DIALOGNET_")}
     env["DIALOGNET_KAFKA_PORT"] = str(kafka_port)
     env["DIALOGNET_REGISTRATION_PORT"] = str(registration_port)
+    # Every service up starts gets a free port: tests running beside each other never collide.
+    env["DIALOGNET_REPORTING_PORT"] = str(free_port())
     return env
 
 
