@@ -38,18 +38,30 @@ TOKEN = secrets.token_urlsafe(16)
 def registration_event(forum_id: str, organization_id: str, index: int) -> dict[str, object]:
     now = datetime.now(UTC)
     return {
-        "event_id": str(uuid.uuid4()), "type": "registration.made", "version": 1,
-        "occurred_at": now.isoformat(), "producer": "bench", "key": forum_id,
+        "event_id": str(uuid.uuid4()),
+        "type": "registration.made",
+        "version": 1,
+        "occurred_at": now.isoformat(),
+        "producer": "bench",
+        "key": forum_id,
         "data": {
-            "registration_id": str(uuid.uuid4()), "forum_id": forum_id,
-            "organization_id": organization_id, "organization_name": f"Org {index % 500}",
-            "status": "confirmed", "attendees": 1 + index % 2, "wants_to_present": index % 4 == 0,
-            "forum": {"title": f"Forum {forum_id[:8]}", "format": "forum", "venue": "Rathaus",
-                      "starts_at": (now + timedelta(days=30)).isoformat(),
-                      "ends_at": (now + timedelta(days=30, hours=3)).isoformat()},
+            "registration_id": str(uuid.uuid4()),
+            "forum_id": forum_id,
+            "organization_id": organization_id,
+            "organization_name": f"Org {index % 500}",
+            "status": "confirmed",
+            "attendees": 1 + index % 2,
+            "wants_to_present": index % 4 == 0,
+            "forum": {
+                "title": f"Forum {forum_id[:8]}",
+                "format": "forum",
+                "venue": "Rathaus",
+                "starts_at": (now + timedelta(days=30)).isoformat(),
+                "ends_at": (now + timedelta(days=30, hours=3)).isoformat(),
+            },
             "registered_at": now.isoformat(),
         },
-    }  # fmt: skip
+    }
 
 
 def events(count: int) -> list[tuple[str, bytes]]:
@@ -64,8 +76,9 @@ def events(count: int) -> list[tuple[str, bytes]]:
 
 
 async def produce(bootstrap: str, topic: str, batch: list[tuple[str, bytes]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5,
-                                max_batch_size=256 * 1024)  # fmt: skip
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_batch_size=256 * 1024
+    )
     await producer.start()
     try:
         pending = [await producer.send(topic, value, key=key.encode()) for key, value in batch]
@@ -76,8 +89,12 @@ async def produce(bootstrap: str, topic: str, batch: list[tuple[str, bytes]]) ->
 
 async def raw_consume(bootstrap: str, topic: str, count: int) -> float:
     """Events/s of a plain aiokafka loop reading and decoding the same events."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None,
-                                auto_offset_reset="earliest", fetch_max_wait_ms=10)  # fmt: skip
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=10,
+    )
     await consumer.start()
     try:
         while not consumer.partitions_for_topic(topic):
@@ -112,8 +129,11 @@ async def wait_applied(
 
 async def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-reporting-") as work:
-        async with infrastructure(Path(work), os.environ.get("DIALOGNET_DATABASE_URL"),
-                                  os.environ.get("DIALOGNET_KAFKA_BOOTSTRAP")) as infra:  # fmt: skip
+        async with infrastructure(
+            Path(work),
+            os.environ.get("DIALOGNET_DATABASE_URL"),
+            os.environ.get("DIALOGNET_KAFKA_BOOTSTRAP"),
+        ) as infra:
             name = f"bench_{secrets.token_hex(4)}"
             admin = await asyncpg.connect(infra.database_url)
             await admin.execute(f'CREATE DATABASE "{name}"')
@@ -122,10 +142,15 @@ async def run(args: argparse.Namespace) -> None:
             prefix = f"{name}."
             topic = topic_name(Topic.REGISTRATIONS, prefix)
             port = free_port()
-            env = {**{k: v for k, v in os.environ.items() if not k.startswith("DIALOGNET_")},
-                   "DIALOGNET_DATABASE_URL": database_url, "DIALOGNET_KAFKA_BOOTSTRAP": infra.kafka_bootstrap,
-                   "DIALOGNET_TOPIC_PREFIX": prefix, "DIALOGNET_REPORTING_PORT": str(port),
-                   "DIALOGNET_ADMIN_TOKEN": TOKEN, "DIALOGNET_LOG_LEVEL": "WARNING"}  # fmt: skip
+            env = {
+                **{k: v for k, v in os.environ.items() if not k.startswith("DIALOGNET_")},
+                "DIALOGNET_DATABASE_URL": database_url,
+                "DIALOGNET_KAFKA_BOOTSTRAP": infra.kafka_bootstrap,
+                "DIALOGNET_TOPIC_PREFIX": prefix,
+                "DIALOGNET_REPORTING_PORT": str(port),
+                "DIALOGNET_ADMIN_TOKEN": TOKEN,
+                "DIALOGNET_LOG_LEVEL": "WARNING",
+            }
             service = subprocess.Popen(
                 [sys.executable, "-m", "services.cli", "run", "reporting"], env=env
             )
@@ -144,8 +169,10 @@ async def run(args: argparse.Namespace) -> None:
                     f"projections: {args.events} events in {seconds:.1f} s = {rate:,.0f} events/s"
                 )
                 print(f"raw aiokafka loop: {raw:,.0f} events/s; ratio {rate / raw:.0%}")
-                print(f"service RSS MiB: first {rss[0] / 2**20:.0f}, max {max(rss) / 2**20:.0f}, "
-                      f"last {rss[-1] / 2**20:.0f} over {len(rss)} samples")  # fmt: skip
+                print(
+                    f"service RSS MiB: first {rss[0] / 2**20:.0f}, max {max(rss) / 2**20:.0f}, "
+                    f"last {rss[-1] / 2**20:.0f} over {len(rss)} samples"
+                )
                 await latency(infra.kafka_bootstrap, topic, conn, args)
                 print(f"load after: {os.getloadavg()}")
                 await conn.close()
@@ -168,8 +195,11 @@ async def latency(
 
     async def poll() -> None:
         while len(seen) < total:
-            rows = await conn.fetch("SELECT registration_id::text AS id FROM reporting.registrations"
-                                    " WHERE forum_id = $1", uuid.UUID(forum))  # fmt: skip
+            rows = await conn.fetch(
+                "SELECT registration_id::text AS id FROM reporting.registrations"
+                " WHERE forum_id = $1",
+                uuid.UUID(forum),
+            )
             now = time.monotonic()
             for row in rows:
                 seen.setdefault(row["id"], now)
@@ -188,8 +218,10 @@ async def latency(
     delays = sorted((seen[k] - sent[k]) * 1000 for k in sent)
     p50 = statistics.median(delays)
     p99 = delays[int(len(delays) * 0.99) - 1]
-    print(f"latency at {args.rate}/s over {total} events: p50 {p50:.1f} ms, p99 {p99:.1f} ms,"
-          f" max {delays[-1]:.1f} ms (includes the 1 ms polling of this script)")  # fmt: skip
+    print(
+        f"latency at {args.rate}/s over {total} events: p50 {p50:.1f} ms, p99 {p99:.1f} ms,"
+        f" max {delays[-1]:.1f} ms (includes the 1 ms polling of this script)"
+    )
 
 
 async def ready(port: int) -> None:

@@ -34,6 +34,7 @@ BATCH = 2000
 FETCH_TIMEOUT_MS = 200
 # How long reading on waits for more once up to the end offsets.
 MISSING_WAIT_MS = 1000
+DEADLOCK_RETRIES = 5
 _LOCK = zlib.crc32(b"dialognet-reporting-rebuild")
 
 # (messages read, messages to read)
@@ -168,9 +169,23 @@ async def _apply_fetched(
             else:
                 events.append(event)
     if events:
-        async with pool.acquire() as conn, conn.transaction():
-            await apply_to(conn, building, events)
+        await _apply_retrying(pool, building, events)
     return read, skipped
+
+
+async def _apply_retrying(
+    pool: asyncpg.Pool, building: generations.Generation, events: list[Event]
+) -> None:
+    """The live consumer writes into the same generation meanwhile; the two transactions can
+    deadlock on a row both update (seen in the tests), and PostgreSQL then aborts one: again."""
+    for attempt in range(DEADLOCK_RETRIES):
+        try:
+            async with pool.acquire() as conn, conn.transaction():
+                await apply_to(conn, building, events)
+            return
+        except asyncpg.DeadlockDetectedError:
+            if attempt == DEADLOCK_RETRIES - 1:
+                raise
 
 
 async def _missing(pool: asyncpg.Pool, building: int) -> int:

@@ -167,7 +167,18 @@ async def apply_writes(conn: Connection, generation: int, writes: Iterable[Write
     """Every write into `generation`, one pipelined executemany a statement (the order does not
     matter: the writes commute)."""
     grouped: dict[Statement, list[tuple[object, ...]]] = defaultdict(list)
+    names: dict[object, tuple[object, ...]] = {}
     for write in writes:
+        if write.statement is Statement.ORGANIZATION_NAME:
+            # Most registrations of a batch repeat their organisation's name: only the latest
+            # per organisation can win, so only it is written (measured: a third of the rows).
+            organization_id, _, at = write.values
+            kept = names.get(organization_id)
+            if kept is None or at > kept[2]:  # type: ignore[operator]
+                names[organization_id] = write.values
+            continue
         grouped[write.statement].append((generation, *write.values))
+    grouped[Statement.ORGANIZATION_NAME] = [(generation, *values) for values in names.values()]
     for statement, rows in grouped.items():
-        await conn.executemany(SQL[statement], rows)
+        if rows:
+            await conn.executemany(SQL[statement], rows)
