@@ -131,7 +131,9 @@ async def _read_all(
     pending = {p for p in partitions if ends[p] > starts[p]}
     while pending:
         fetched = await reader.getmany(*pending, timeout_ms=FETCH_TIMEOUT_MS, max_records=BATCH)
-        counted = await _apply_fetched(pool, building, fetched, ends)
+        # Records past the end offsets are applied too: reading on is harmless (the inbox),
+        # and a record fetched but skipped would be consumed and never read again.
+        counted = await _apply_fetched(pool, building, fetched)
         read, skipped = read + counted[0], skipped + counted[1]
         for partition in list(pending):
             if await reader.position(partition) >= ends[partition]:
@@ -144,7 +146,7 @@ async def _read_all(
         fetched = await reader.getmany(timeout_ms=MISSING_WAIT_MS, max_records=BATCH)
         if not fetched:
             break  # not on the topics any more: the swap refuses (a broker that lost events)
-        counted = await _apply_fetched(pool, building, fetched, None)
+        counted = await _apply_fetched(pool, building, fetched)
         read, skipped = read + counted[0], skipped + counted[1]
     return read, skipped
 
@@ -153,15 +155,12 @@ async def _apply_fetched(
     pool: asyncpg.Pool,
     building: generations.Generation,
     fetched: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
-    ends: dict[TopicPartition, int] | None,
 ) -> tuple[int, int]:
-    """Apply the records (below `ends` when given) in one transaction: (read, skipped)."""
+    """Apply the records in one transaction: (read, skipped)."""
     events: list[Event] = []
     read = skipped = 0
-    for partition, records in fetched.items():
+    for records in fetched.values():
         for record in records:
-            if ends is not None and record.offset >= ends[partition]:
-                continue
             read += 1
             event = _event(record)
             if event is None:

@@ -86,7 +86,10 @@ async def test_a_rebuild_answers_old_numbers_until_it_swaps_and_misses_nothing(l
     result = await rebuild(live.settings, watch, on_caught_up=caught_up)
     assert answered_meanwhile == [before]
     assert result.generation == 2
-    assert during[-1] == (live.events, live.events)
+    # The bar ends full; Tansu may tell an end offset short of the last batch, and what is read
+    # past it is counted in the result.
+    assert during[-1][0] == during[-1][1]
+    assert result.messages >= live.events
     await reporting.wait_for_events(live.events + 1)
     after = await every_report(reporting)
     new_forum = after.pop(f"forums/{arrived.data.forum_id}")
