@@ -8,6 +8,7 @@ from services.cli import (
     emit_cmd,
     preview_cmd,
     replay_cmd,
+    reporting_cmd,
     run_cmd,
     schemas_cmd,
     token_cmd,
@@ -25,6 +26,7 @@ app.command("replay")(replay_cmd.replay)
 app.add_typer(token_cmd.app, name="token")
 app.add_typer(schemas_cmd.app, name="schemas")
 app.add_typer(preview_cmd.app, name="notification")
+app.add_typer(reporting_cmd.app, name="reporting")
 
 
 def main() -> None:

@@ -31,6 +31,11 @@ PLATFORM_SERVICES: tuple[PlatformService, ...] = (
         outbox_schema="notification",
     ),
     PlatformService(
+        name="reporting",
+        port_setting="reporting_port",
+        links=(("reporting dashboard", "/"), ("reports API", "/docs")),
+    ),
+    PlatformService(
         name="mailbox",
         port_setting="mailbox_port",
         other_port_settings=("mailbox_smtp_port",),
@@ -45,12 +50,14 @@ SERVE: dict[str, str] = {
     "registration": "services.registration.app",
     "notification": "services.notification.app",
     "mailbox": "services.runtime.mailbox.app",
+    "reporting": "services.reporting.app",
 }
 
 
 class ServiceName(StrEnum):
     REGISTRATION = "registration"
     NOTIFICATION = "notification"
+    REPORTING = "reporting"
     MAILBOX = "mailbox"
 
 

@@ -71,6 +71,7 @@ class TokenRoles:
         # Compared as bytes: compare_digest refuses str with non-ASCII characters (a TypeError,
         # so a 500), and header values arrive latin-1-decoded, so any byte can be in a token.
         self._admin_token = admin_token.encode() if admin_token else None
+        self._admin_digest = tokens.token_hash(admin_token).encode() if admin_token else None
         self._cache_seconds = cache_seconds
         self._cache: dict[str, tuple[str, float]] = {}
         self._failed_lookups = failed_lookups
@@ -91,7 +92,13 @@ class TokenRoles:
         """The token's role, None if unknown or revoked; `client` is the caller's rate-limit key."""
         if self._admin_token and hmac.compare_digest(token.encode(), self._admin_token):
             return STAFF
-        digest = tokens.token_hash(token)
+        return await self.role_of_digest(tokens.token_hash(token), client)
+
+    async def role_of_digest(self, digest: str, client: str) -> str | None:
+        """As `role_of`, for a token known only by its SHA-256 (a signed session holds that,
+        never the token); the admin token's digest is staff too."""
+        if self._admin_digest and hmac.compare_digest(digest.encode(), self._admin_digest):
+            return STAFF
         cached = self._cache.get(digest)
         if cached and cached[1] > time.monotonic():
             return cached[0]

@@ -235,6 +235,13 @@ def subscribe(
 
 def observe_processed(consumer: str, message: Any, occurred_at: object) -> None:
     """Latency from the event's occurred_at, and the partition's lag behind its end."""
+    observe_latency(consumer, occurred_at)
+    record = message.raw_message
+    observe_lag(consumer, getattr(message, "consumer", None), record)
+
+
+def observe_latency(consumer: str, occurred_at: object) -> None:
+    """From the event's occurred_at (an ISO 8601 string with offset) to now."""
     if isinstance(occurred_at, str):
         try:
             occurred = datetime.fromisoformat(occurred_at)
@@ -243,8 +250,10 @@ def observe_processed(consumer: str, message: Any, occurred_at: object) -> None:
                 metrics.PROCESSING_LATENCY.labels(consumer).observe(max(latency, 0.0))
         except (ValueError, OverflowError):
             pass  # a bad timestamp was already reported by validation
-    record = message.raw_message
-    kafka_consumer = getattr(message, "consumer", None)
+
+
+def observe_lag(consumer: str, kafka_consumer: object, record: Any) -> None:
+    """The partition's lag behind its end, as seen at `record` (the last one processed)."""
     highwater = getattr(kafka_consumer, "highwater", None)
     if highwater is None:
         return
@@ -261,10 +270,15 @@ async def _readable_headers(
 ) -> StreamMessage[Any]:
     """FastStream's parser, on a record whose header values are all UTF-8: it decodes them
     strictly, and a null or non-UTF-8 value (both legal in Kafka) would lose the message."""
+    return await parse(with_readable_headers(record))
+
+
+def with_readable_headers(record: ConsumerRecord[bytes, bytes]) -> ConsumerRecord[bytes, bytes]:
+    """The record with every header value UTF-8 (a null or invalid one replaced)."""
     readable = [(name, _readable(value)) for name, value in record.headers]
     if readable != list(record.headers):
         record = dataclasses.replace(record, headers=readable)
-    return await parse(record)
+    return record
 
 
 def _readable(value: bytes | None) -> bytes:

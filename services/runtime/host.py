@@ -21,6 +21,7 @@ from prometheus_client import REGISTRY
 from services.runtime import db, kafka
 from services.runtime.access.database import AccessDatabase
 from services.runtime.background import SupervisedTask
+from services.runtime.batch_consumer import BatchHandler, BatchSubscription, subscribe_batches
 from services.runtime.consumer import EnvelopeHandler, Subscription, subscribe
 from services.runtime.http import Check
 from services.runtime.outbox import relay_for
@@ -53,7 +54,7 @@ class ServiceHost:
     producer: AIOKafkaProducer
     broker: KafkaBroker
     relay: SupervisedTask
-    subscriptions: dict[str, Subscription] = field(default_factory=dict)
+    subscriptions: dict[str, Subscription | BatchSubscription[Any]] = field(default_factory=dict)
     tasks: list[SupervisedTask] = field(default_factory=list)
     started: bool = False
 
@@ -74,13 +75,45 @@ class ServiceHost:
             self.broker,
             topics,
             consumer=consumer,
-            group_id=f"{self.settings.kafka_consumer_group_prefix}{consumer}",
+            group_id=self.group_id(consumer),
             handler=handler,
             dead_letters=self.producer,
             **{**kafka.consumer_options(self.settings), **options},
         )
         self.subscriptions[check_name] = subscription
         return subscription
+
+    def subscribe_batches(
+        self,
+        check_name: str,
+        topics: Sequence[str],
+        *,
+        consumer: str,
+        handler: BatchHandler[Any],
+        max_records: int,
+        batch_timeout_ms: int,
+        **options: Any,
+    ) -> BatchSubscription[Any]:
+        """As `subscribe`, in the same group `<prefix><consumer>`, through the batch wrapper
+        (services/runtime/batch_consumer.py): up to `max_records` messages a transaction."""
+        assert not self.started, "subscriptions are made before the broker starts"
+        subscription = subscribe_batches(
+            self.broker,
+            topics,
+            consumer=consumer,
+            group_id=self.group_id(consumer),
+            handler=handler,
+            dead_letters=self.producer,
+            max_records=max_records,
+            batch_timeout_ms=batch_timeout_ms,
+            **{**kafka.consumer_options(self.settings), **options},
+        )
+        self.subscriptions[check_name] = subscription
+        return subscription
+
+    def group_id(self, consumer: str) -> str:
+        """The consumer group of `consumer`: the same for every replica of the service."""
+        return f"{self.settings.kafka_consumer_group_prefix}{consumer}"
 
     def run_in_background(self, name: str, work: Callable[[], Awaitable[None]]) -> SupervisedTask:
         """Supervised work (restarted after a crash, named `name` in /health/ready)."""

@@ -335,10 +335,15 @@ class RequestMetrics:
 
 
 def install_health_and_metrics(
-    app: FastAPI, checks: dict[str, Check] | Callable[[], dict[str, Check]]
+    app: FastAPI,
+    checks: dict[str, Check] | Callable[[], dict[str, Check]],
+    before_scrape: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     """/health/live, /health/ready running every check (or those `checks()` gives at the time
-    of asking: a service's host knows its parts only once started), and /metrics."""
+    of asking: a service's host knows its parts only once started), and /metrics.
+
+    `before_scrape` runs before /metrics answers: a service whose metrics are computed from its
+    database (reporting) reads them there, since collectors cannot wait for a query."""
 
     @app.get("/health/live", tags=["operations"], summary="The process is up")
     async def live() -> dict[str, str]:
@@ -361,6 +366,8 @@ def install_health_and_metrics(
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", include_in_schema=False)
     async def prometheus_metrics() -> Response:
+        if before_scrape is not None:
+            await before_scrape()
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 

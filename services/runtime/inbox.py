@@ -1,5 +1,6 @@
 """Idempotent consumption: remember processed message ids in the effect's own transaction."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from services.runtime.db import Connection
@@ -29,3 +30,17 @@ async def claim(conn: Connection, *, schema: str, entry: InboxEntry) -> bool:
         entry.event_id,
     )
     return bool(inserted)
+
+
+async def claim_all(
+    conn: Connection, *, schema: str, consumer: str, event_ids: Sequence[str]
+) -> set[str]:
+    """The ids of `event_ids` not processed before by `consumer`, now claimed in one statement
+    (a batch consumer's transaction); the same rules as `claim`."""
+    claimed = await conn.fetch(
+        f"INSERT INTO {schema}.inbox (consumer, event_id) SELECT $1, unnest($2::text[])"
+        " ON CONFLICT DO NOTHING RETURNING event_id",
+        consumer,
+        list(event_ids),
+    )
+    return {row["event_id"] for row in claimed}

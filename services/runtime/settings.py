@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     kafka_port: int = Field(default=9092, ge=1, le=65535)  # embedded broker of `dialognet up`
     database_url: SecretStr | None = None
     registration_database_url: SecretStr | None = None
+    reporting_database_url: SecretStr | None = None
     # The access store (tokens every service accepts); unset: the shared database_url.
     access_database_url: SecretStr | None = None
     smtp_url: SecretStr | None = None
@@ -93,6 +94,25 @@ class Settings(BaseSettings):
     # A delivery left `sending` this long (its process died mid-send) is sent again, with the
     # same Message-ID.
     notification_sending_timeout_seconds: float = Field(default=120.0, gt=0)
+
+    # The reporting service: read models, metrics, reports and the dashboard.
+    reporting_host: str = "127.0.0.1"
+    reporting_port: int = Field(default=8003, ge=1, le=65535)
+    # Where staff open the dashboard; https makes its session and CSRF cookies `Secure`.
+    reporting_public_base_url: str = "http://127.0.0.1:8003"
+    # Scrapes within this many seconds of the last one get the same numbers: each computes
+    # them from the read models (a handful of aggregate queries) and asks Kafka for the lag.
+    reporting_metrics_cache_seconds: float = Field(default=5.0, ge=0)
+    # Events applied in one transaction at most: one commit per batch instead of per event is
+    # what makes the projections keep up (bench/projections.py).
+    reporting_batch_max_records: int = Field(default=500, ge=1, le=10_000)
+    # How long the projection consumer waits for a batch to fill; with Tansu's fetch wait it
+    # bounds the event → projection latency when events trickle in.
+    reporting_batch_timeout_ms: int = Field(default=10, ge=1, le=5000)
+    # How long a staff sign-in on the dashboard lasts (the session cookie's signed expiry).
+    reporting_session_hours: float = Field(default=8.0, gt=0, le=24 * 30)
+    # How often the dashboard page fetches fresh numbers.
+    reporting_dashboard_refresh_seconds: int = Field(default=15, ge=2, le=3600)
 
     db_pool_min_size: int = Field(default=2, ge=1)
     # Small on purpose: (2 x database cores) + 1 keeps lock waiters on a hot forum row few;

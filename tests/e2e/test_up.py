@@ -78,6 +78,8 @@ def _platform_env(
     env["DIALOGNET_REGISTRATION_PORT"] = str(registration_port)
     env["DIALOGNET_MAILBOX_PORT"] = str(mailbox_port)
     env["DIALOGNET_MAILBOX_SMTP_PORT"] = str(smtp_port)
+    # Every service up starts gets a free port: tests running beside each other never collide.
+    env["DIALOGNET_REPORTING_PORT"] = str(free_port())
     return env
 
 

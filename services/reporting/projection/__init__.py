@@ -1,0 +1,1 @@
+"""The projections: which rows of the read models each event writes (pure functions)."""

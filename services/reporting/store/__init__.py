@@ -1,0 +1,3 @@
+"""SQL of the reporting schema, `$n` parameters only; functions take the connection."""
+
+SCHEMA = "reporting"

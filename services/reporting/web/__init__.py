@@ -1,0 +1,1 @@
+"""The dashboard: sign-in, the page, its script, stylesheet and charting library."""

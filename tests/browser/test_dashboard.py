@@ -1,0 +1,141 @@
+"""The reporting dashboard in a real browser (Debian's chromium): only the sign-in page without
+a staff session; signed in, every section with its numbers as a table and charts drawn by the
+service's own Chart.js; it refreshes by itself without a reload; English switchable and
+remembered; no CSP refusal; axe-core finds no WCAG 2.1 A/AA violation; readable on a phone.
+Screenshots (desktop and phone width) go to tests/browser/screenshots/."""
+
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from schemas.topics import Topic, topic_name
+from tests import conftest as platform
+from tests.browser.test_cancel_page import accessibility_violations
+from tests.conftest import TEST_ADMIN_TOKEN, Infra, fresh_database
+from tests.integration.conftest import running_registration
+from tests.integration.reporting import history
+from tests.integration.reporting.conftest import (
+    RunningReporting,
+    reporting_settings,
+    running_reporting,
+)
+from tests.integration.reporting.test_pipeline import _forum
+from tests.kafka_helpers import produce
+
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1366, "height": 900}
+ALL_CHARTS_DRAWN = "() => window.Chart && Object.keys(window.Chart.instances).length === 4"
+
+
+@pytest.fixture(scope="module")
+async def dashboard(
+    infra: Infra, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[RunningReporting]:
+    async with fresh_database(infra) as database_url:
+        prefix = f"t{secrets.token_hex(4)}."
+        settings = reporting_settings(
+            platform.test_settings(infra, database_url, prefix, tmp_path_factory.mktemp("dash")),
+            reporting_dashboard_refresh_seconds=2,
+        )
+        async with (
+            running_registration(settings) as registration,
+            running_reporting(settings) as reporting,
+        ):
+            await history.script(registration)
+            facts = await history.recorded(infra.kafka_bootstrap, prefix)
+            await reporting.wait_for_events(len(facts))
+            yield reporting
+
+
+async def _signed_in(
+    chromium: Any, service: RunningReporting, viewport: dict[str, int]
+) -> tuple[Any, Any, list[str]]:
+    context = await chromium.new_context(viewport=viewport)
+    page = await context.new_page()
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+    await page.goto(service.base_url + "/")
+    await page.get_by_label("Token").fill(TEST_ADMIN_TOKEN)
+    await page.get_by_role("button", name="Anmelden").click()
+    await page.get_by_role("heading", name="Dashboard", level=1).wait_for()
+    return context, page, console
+
+
+async def test_without_a_session_only_the_sign_in_page_shows(
+    dashboard: RunningReporting, chromium: Any
+) -> None:
+    context = await chromium.new_context()
+    try:
+        page = await context.new_page()
+        await page.goto(dashboard.base_url + "/")
+        await page.get_by_role("heading", name="Anmeldung zu den Auswertungen").wait_for()
+        assert await page.locator("table").count() == 0
+        assert history.WORKSHOP not in await page.content()
+        assert await accessibility_violations(page) == []
+        await page.get_by_label("Token").fill("falsch")
+        await page.get_by_role("button", name="Anmelden").click()
+        assert "unbekannt" in await page.get_by_role("alert").inner_text()
+        assert await accessibility_violations(page) == []
+        numbers = await page.request.get(dashboard.base_url + "/v1/dashboard")
+        assert numbers.status == 401
+    finally:
+        await context.close()
+
+
+async def test_signed_in_the_dashboard_shows_draws_and_refreshes(
+    dashboard: RunningReporting, chromium: Any
+) -> None:
+    context, page, console = await _signed_in(chromium, dashboard, DESKTOP)
+    try:
+        cookies = {cookie["name"]: cookie for cookie in await context.cookies()}
+        session = cookies["dialognet_session"]
+        assert session["httpOnly"] is True
+        assert session["sameSite"] == "Strict"
+        forums = page.locator('[data-table="forums"]')
+        assert history.WORKSHOP in await forums.inner_text()
+        for section in ("network", "growth", "forums", "funnel", "activity", "emails", "pipeline"):
+            assert await page.locator(f'[data-table="{section}"] tbody tr').count() > 0, section
+        # Charts drawn by Chart.js from /static/vendor/ (nothing from another origin).
+        await page.wait_for_function(
+            "() => window.Chart && Object.keys(window.Chart.instances).length === 4"
+        )
+        assert await page.evaluate("() => typeof window.Chart.version") == "string"
+        SCREENSHOTS.mkdir(exist_ok=True)
+        await page.screenshot(path=str(SCREENSHOTS / "dashboard-desktop.png"), full_page=True)
+        assert await accessibility_violations(page) == []
+
+        # A forum scheduled now appears without a reload.
+        arrived = _forum("Neu angesetzt: Sprechstunde im Quartier")
+        settings = dashboard.settings
+        forums_topic = topic_name(Topic.FORUMS, settings.topic_prefix)
+        await produce(settings.kafka_bootstrap or "", forums_topic, arrived.to_json(), arrived.key)
+        loaded_at = await page.evaluate("() => performance.timeOrigin")
+        await forums.get_by_text("Neu angesetzt: Sprechstunde im Quartier").wait_for(timeout=30_000)
+        assert await page.evaluate("() => performance.timeOrigin") == loaded_at  # no reload
+
+        await page.get_by_role("link", name="English").click()
+        await page.get_by_role("heading", name="Upcoming forums").wait_for()
+        await page.goto(dashboard.base_url + "/")  # no ?lang=: the choice is remembered
+        await page.get_by_role("heading", name="Upcoming forums").wait_for()
+    finally:
+        await context.close()
+    assert [line for line in console if "Content Security Policy" in line] == []
+
+
+async def test_readable_on_a_phone(dashboard: RunningReporting, chromium: Any) -> None:
+    context, page, _ = await _signed_in(chromium, dashboard, PHONE)
+    try:
+        await page.wait_for_function(
+            "() => window.Chart && Object.keys(window.Chart.instances).length === 4"
+        )
+        width = await page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= PHONE["width"]  # wide tables scroll inside their own region
+        SCREENSHOTS.mkdir(exist_ok=True)
+        await page.screenshot(path=str(SCREENSHOTS / "dashboard-phone.png"), full_page=True)
+        assert await accessibility_violations(page) == []
+    finally:
+        await context.close()
