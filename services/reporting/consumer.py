@@ -5,7 +5,6 @@ transient failures)."""
 from collections.abc import Sequence
 from datetime import datetime
 
-from schemas.envelope import decode_envelope
 from schemas.topics import topic_name
 from services.reporting.projection.facts import CONSUMED_TOPICS, parse_fact
 from services.reporting.projector import Event, Projector
@@ -34,7 +33,7 @@ class ProjectionConsumer:
 
 def event_of(body: bytes) -> Event:
     """The fact of a message by its id (InvalidEnvelope or Unprocessable for none)."""
-    fact = parse_fact(decode_envelope(body))
+    fact = parse_fact(body)
     # The id as the contract types it: the same event in another spelling is a duplicate.
     return Event(str(fact.event_id), fact)
 

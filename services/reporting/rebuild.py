@@ -21,9 +21,8 @@ from dataclasses import dataclass
 import asyncpg
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
-from schemas.envelope import InvalidEnvelope, decode_envelope
-from services.reporting.consumer import consumed_topics
-from services.reporting.projection.facts import parse_fact
+from schemas.envelope import InvalidEnvelope
+from services.reporting.consumer import consumed_topics, event_of
 from services.reporting.projector import Event, apply_to
 from services.reporting.store import SCHEMA, generations
 from services.runtime import db
@@ -202,10 +201,9 @@ async def _partitions(reader: AIOKafkaConsumer, topic: str) -> set[int]:
 def _event(record: ConsumerRecord[bytes, bytes]) -> Event | None:
     """The fact, or None for a message the live consumer dead-lettered."""
     try:
-        fact = parse_fact(decode_envelope(record.value or b""))
+        return event_of(record.value or b"")
     except (InvalidEnvelope, Unprocessable):
         return None
-    return Event(str(fact.event_id), fact)
 
 
 async def _swap(
