@@ -4,7 +4,6 @@ service's own Chart.js; it refreshes by itself without a reload; English switcha
 remembered; no CSP refusal; axe-core finds no WCAG 2.1 A/AA violation; readable on a phone.
 Screenshots (desktop and phone width) go to tests/browser/screenshots/."""
 
-import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -12,15 +11,11 @@ from typing import Any
 import pytest
 
 from schemas.topics import Topic, topic_name
-from tests import conftest as platform
 from tests.browser.test_cancel_page import accessibility_violations
-from tests.conftest import TEST_ADMIN_TOKEN, Infra, fresh_database
-from tests.integration.conftest import running_registration
+from tests.conftest import TEST_ADMIN_TOKEN, Infra
 from tests.integration.reporting import history
 from tests.integration.reporting.conftest import (
     RunningReporting,
-    reporting_settings,
-    running_reporting,
 )
 from tests.integration.reporting.test_pipeline import _forum
 from tests.kafka_helpers import produce
@@ -36,20 +31,10 @@ ALL_CHARTS_DRAWN = "() => window.Chart && Object.keys(window.Chart.instances).le
 async def dashboard(
     infra: Infra, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[RunningReporting]:
-    async with fresh_database(infra) as database_url:
-        prefix = f"t{secrets.token_hex(4)}."
-        settings = reporting_settings(
-            platform.test_settings(infra, database_url, prefix, tmp_path_factory.mktemp("dash")),
-            reporting_dashboard_refresh_seconds=2,
-        )
-        async with (
-            running_registration(settings) as registration,
-            running_reporting(settings) as reporting,
-        ):
-            await history.script(registration)
-            facts = await history.recorded(infra.kafka_bootstrap, prefix)
-            await reporting.wait_for_events(len(facts))
-            yield reporting
+    async with history.made_live(
+        infra, tmp_path_factory.mktemp("dash"), reporting_dashboard_refresh_seconds=2
+    ) as live:
+        yield live.reporting
 
 
 async def _signed_in(
