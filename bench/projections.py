@@ -345,58 +345,71 @@ async def run(args: argparse.Namespace, work_dir: Path) -> None:
     cores = os.cpu_count()
     print(f"machine: {host.machine()}, {cores} cores, Python {host.python_version()}")
     async with infra.platform(work_dir) as platform:
-        source = platform.topic_prefix
-        settings = Settings(kafka_bootstrap=platform.kafka_bootstrap, topic_prefix=source)
-        await ensure_topics(settings)
-        topic = topic_name(Topic.REGISTRATIONS, source)
-        print(f"publishing {args.events:,} registration.made events …", flush=True)
-        await publish(platform.kafka_bootstrap, topic, args.events)
-        rounds: list[Round] = []
-        raw_rates: list[float] = []
-        for number in range(args.rounds):
-            for code in codes:
-                name = "current" if code is None else str(code)
-                measured = Round(name, datetime.now(UTC).strftime("%H:%M:%S"), load())
-                database = f"round_{secrets.token_hex(4)}"
-                async with scratch_database(platform.database_url, database) as database_url:
-                    target = Target(platform.kafka_bootstrap, database_url, source)
-                    profile = args.profile if number == 0 and code is None else None
-                    await project_round(measured, target, work_dir, args.events, code, profile)
-                measured.load_after = load()
-                rounds.append(measured)
-                print(
-                    f"round {number + 1} ({name}, {measured.started_at} UTC, load"
-                    f" {measured.load_before[0]:.2f} → {measured.load_after[0]:.2f}):"
-                    f" {measured.per_second:,.0f} events/s",
-                    flush=True,
-                )
-                cpu = ", ".join(f"{part} {used:.1f} s" for part, used in measured.cpu.items())
-                print(f"   CPU over {measured.seconds:.1f} s: {cpu}")
-                print("\n".join(memory_table(measured, args.events)), flush=True)
-                raw_rates.append(await raw_consume(platform.kafka_bootstrap, topic, args.events))
-                print(f"   raw aiokafka loop: {raw_rates[-1]:,.0f} events/s", flush=True)
-        for code in codes:
-            name = "current" if code is None else str(code)
-            best = max(r.per_second for r in rounds if r.code == name)
-            print(
-                f"{name}: best {best:,.0f} events/s, {best / max(raw_rates):.0%} of the best raw"
-                f" loop ({max(raw_rates):,.0f}/s)"
-            )
+        if args.rounds > 0:
+            await throughput(args, platform, codes, work_dir)
         if args.seconds > 0:
-            for code in codes:
-                prefix = f"latency_{secrets.token_hex(4)}."
-                await ensure_topics(
-                    Settings(kafka_bootstrap=platform.kafka_bootstrap, topic_prefix=prefix)
-                )
-                async with scratch_database(platform.database_url, prefix[:-1]) as database_url:
-                    target = Target(platform.kafka_bootstrap, database_url, prefix)
-                    before = load()
-                    line = await latency(target, work_dir, args, code)
-                    print(
-                        f"{'current' if code is None else code}: {line};"
-                        f" load {before[0]:.2f} → {load()[0]:.2f}",
-                        flush=True,
-                    )
+            await latencies(args, platform, codes, work_dir)
+
+
+async def throughput(
+    args: argparse.Namespace, platform: infra.Platform, codes: list[Path | None], work_dir: Path
+) -> None:
+    """The events published once, then rounds of each version, raw loops between them."""
+    source = platform.topic_prefix
+    await ensure_topics(Settings(kafka_bootstrap=platform.kafka_bootstrap, topic_prefix=source))
+    topic = topic_name(Topic.REGISTRATIONS, source)
+    print(f"publishing {args.events:,} registration.made events …", flush=True)
+    await publish(platform.kafka_bootstrap, topic, args.events)
+    rounds: list[Round] = []
+    raw_rates: list[float] = []
+    for number in range(args.rounds):
+        for code in codes:
+            measured = Round(_name(code), datetime.now(UTC).strftime("%H:%M:%S"), load())
+            database = f"round_{secrets.token_hex(4)}"
+            async with scratch_database(platform.database_url, database) as database_url:
+                target = Target(platform.kafka_bootstrap, database_url, source)
+                profile = args.profile if number == 0 and code is None else None
+                await project_round(measured, target, work_dir, args.events, code, profile)
+            measured.load_after = load()
+            rounds.append(measured)
+            print(
+                f"round {number + 1} ({measured.code}, {measured.started_at} UTC, load"
+                f" {measured.load_before[0]:.2f} → {measured.load_after[0]:.2f}):"
+                f" {measured.per_second:,.0f} events/s",
+                flush=True,
+            )
+            cpu = ", ".join(f"{part} {used:.1f} s" for part, used in measured.cpu.items())
+            print(f"   CPU over {measured.seconds:.1f} s: {cpu}")
+            print("\n".join(memory_table(measured, args.events)), flush=True)
+            raw_rates.append(await raw_consume(platform.kafka_bootstrap, topic, args.events))
+            print(f"   raw aiokafka loop: {raw_rates[-1]:,.0f} events/s", flush=True)
+    for code in codes:
+        best = max(r.per_second for r in rounds if r.code == _name(code))
+        print(
+            f"{_name(code)}: best {best:,.0f} events/s, {best / max(raw_rates):.0%} of the best"
+            f" raw loop ({max(raw_rates):,.0f}/s)"
+        )
+
+
+async def latencies(
+    args: argparse.Namespace, platform: infra.Platform, codes: list[Path | None], work_dir: Path
+) -> None:
+    """Each version's latency at `rate`/s, on topics and a database of its own."""
+    for code in codes:
+        # The rounds' rows are written and dropped, not yet checkpointed: a checkpoint now, not
+        # during the run (as bench/registrations.py settles before its latency run).
+        await infra.settle(platform.database_url)
+        prefix = f"latency_{secrets.token_hex(4)}."
+        await ensure_topics(Settings(kafka_bootstrap=platform.kafka_bootstrap, topic_prefix=prefix))
+        async with scratch_database(platform.database_url, prefix[:-1]) as database_url:
+            target = Target(platform.kafka_bootstrap, database_url, prefix)
+            before = load()
+            line = await latency(target, work_dir, args, code)
+            print(f"{_name(code)}: {line}; load {before[0]:.2f} → {load()[0]:.2f}", flush=True)
+
+
+def _name(code: Path | None) -> str:
+    return "current" if code is None else str(code)
 
 
 def main() -> None:
@@ -404,7 +417,9 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--events", type=int, default=100_000)
-    parser.add_argument("--rounds", type=int, default=3, help="projection rounds (of each version)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="projection rounds of each version (0: none)"
+    )
     parser.add_argument("--rate", type=float, default=200.0, help="events/s of the latency run")
     parser.add_argument(
         "--seconds", type=float, default=30.0, help="length of the latency run (0: none)"
