@@ -132,6 +132,10 @@ class ReadModelCollector(Collector):
     def set_snapshot(self, families: Iterable[Metric]) -> None:
         self._snapshot = list(families)
 
+    def clear(self) -> None:
+        """No numbers until the next snapshot."""
+        self._snapshot = []
+
     def collect(self) -> Iterable[Metric]:
         return list(self._snapshot)
 
