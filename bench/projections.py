@@ -32,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
+import httpx
 import infra  # infra, profiling: bench modules beside this script
 import psutil
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -145,6 +146,8 @@ class Round:
     rss_ready: int = 0
     seconds: float = 0.0
     cpu: dict[str, float] = field(default_factory=dict)
+    # Samples of /metrics after the first batch and after the last.
+    series: tuple[int, int] = (0, 0)
 
 
 class CpuClock:
@@ -248,10 +251,10 @@ async def project_round(
         conn = await asyncpg.connect(target.database_url)
         try:
             async with profiling(service.pid, profile, work_dir):
-                first = await applied(conn)
-                while first == 0:
+                while await applied(conn) == 0:
                     await asyncio.sleep(0.01)  # polling for the first committed batch
-                    first = await applied(conn)
+                series_first = await metric_series(service)
+                first = await applied(conn)
                 started = time.perf_counter()
                 clock = CpuClock(process, work_dir, target.kafka_bootstrap)
                 done = first
@@ -263,8 +266,16 @@ async def project_round(
                 measured.seconds = time.perf_counter() - started
                 measured.per_second = (count - first) / measured.seconds
                 measured.cpu = clock.used()
+            measured.series = (series_first, await metric_series(service))
         finally:
             await conn.close()
+
+
+async def metric_series(service: infra.Service) -> int:
+    """How many samples /metrics shows: a label that grows with the events would show here."""
+    async with httpx.AsyncClient(base_url=service.base_url, timeout=30) as client:
+        text = (await client.get("/metrics")).text
+    return sum(1 for line in text.splitlines() if line and not line.startswith("#"))
 
 
 async def latency(
@@ -381,6 +392,8 @@ async def throughput(
             cpu = ", ".join(f"{part} {used:.1f} s" for part, used in measured.cpu.items())
             print(f"   CPU over {measured.seconds:.1f} s: {cpu}")
             print("\n".join(memory_table(measured, args.events)), flush=True)
+            print(f"   /metrics samples: {measured.series[0]} after the first batch,"
+                  f" {measured.series[1]} after the last")  # fmt: skip
             raw_rates.append(await raw_consume(platform.kafka_bootstrap, topic, args.events))
             print(f"   raw aiokafka loop: {raw_rates[-1]:,.0f} events/s", flush=True)
     for code in codes:
