@@ -1,8 +1,8 @@
-"""What the benchmark runs against: PostgreSQL, Kafka and the registration service process.
+"""What the benchmarks run against: PostgreSQL, Kafka and a service as its own process.
 
 PostgreSQL and Tansu are embedded (started here) unless DIALOGNET_DATABASE_URL /
 DIALOGNET_KAFKA_BOOTSTRAP name existing ones. Either way the service gets a scratch database
-of its own, dropped at the end, and is started with `python -m services.cli run registration`
+of its own, dropped at the end, and is started with `python -m services.cli run <service>`
 exactly as in a container.
 """
 
@@ -90,28 +90,52 @@ async def platform(work_dir: Path) -> AsyncIterator[Platform]:
 async def registration_service(
     infra: Platform, work_dir: Path, extra_env: dict[str, str], code: Path | None = None
 ) -> AsyncIterator[Service]:
-    """The service as its own process; SIGTERM (then SIGKILL) when the block ends. `code`: run
-    the service from another checkout (A/B of two versions with the same benchmark)."""
+    """The registration service as its own process; SIGTERM (then SIGKILL) when the block ends.
+    `code`: run the service from another checkout (A/B of two versions, same benchmark)."""
     port = free_port()
+    env = {
+        "DIALOGNET_DATABASE_URL": infra.database_url,
+        "DIALOGNET_TOPIC_PREFIX": infra.topic_prefix,
+        "DIALOGNET_REGISTRATION_PORT": str(port),
+        "DIALOGNET_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        **extra_env,
+    }
+    async with service_process(
+        "registration", port, infra.kafka_bootstrap, work_dir, env, code
+    ) as service:
+        yield service
+
+
+@contextlib.asynccontextmanager
+async def service_process(
+    name: str,
+    port: int,
+    kafka_bootstrap: str,
+    work_dir: Path,
+    env: dict[str, str],
+    code: Path | None = None,
+) -> AsyncIterator[Service]:
+    """`dialognet run <name>` as its own process, serving on `port`, with `env` over a
+    throwaway staff token and the broker; its output in `<work_dir>/<name>.log`. SIGTERM (then
+    SIGKILL) when the block ends. `code`: run it from another checkout."""
     token = secrets.token_urlsafe(24)  # this run's throwaway staff token
     env = {
         **os.environ,
         "DIALOGNET_DATA_DIR": str(work_dir),  # never a `dialognet up` platform.json nearby
-        "DIALOGNET_DATABASE_URL": infra.database_url,
-        "DIALOGNET_KAFKA_BOOTSTRAP": infra.kafka_bootstrap,
-        "DIALOGNET_TOPIC_PREFIX": infra.topic_prefix,
+        "DIALOGNET_KAFKA_BOOTSTRAP": kafka_bootstrap,
         "DIALOGNET_ADMIN_TOKEN": token,
-        "DIALOGNET_REGISTRATION_PORT": str(port),
-        "DIALOGNET_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "DIALOGNET_LOG_LEVEL": "WARNING",
         **({"PYTHONPATH": str(code.resolve())} if code else {}),
-        **extra_env,
+        **env,
     }
-    log_path = work_dir / "registration.log"
+    log_path = work_dir / f"{name}.log"
     with log_path.open("ab") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "run", "registration"],
+            [sys.executable, "-m", "services.cli", "run", name],
             env=env,
+            # `python -m` imports from its working directory before PYTHONPATH: another
+            # checkout's code runs only from there.
+            cwd=code.resolve() if code else None,
             stdin=subprocess.DEVNULL,
             stdout=log_file,
             stderr=subprocess.STDOUT,
@@ -120,23 +144,25 @@ async def registration_service(
         )
         try:
             service = Service(process.pid, "127.0.0.1", port, token)
-            await _wait_ready(service, process, log_path)
+            await _wait_ready(name, service, process, log_path)
             yield service
         finally:
             terminate(process, timeout=15)
 
 
-async def _wait_ready(service: Service, process: "subprocess.Popen[bytes]", log: Path) -> None:
+async def _wait_ready(
+    name: str, service: Service, process: "subprocess.Popen[bytes]", log: Path
+) -> None:
     deadline = time.monotonic() + READY_WITHIN_SECONDS
     async with httpx.AsyncClient(base_url=service.base_url, timeout=2) as client:
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"registration service exited, see {log}")
+                raise RuntimeError(f"{name} service exited, see {log}")
             with contextlib.suppress(httpx.HTTPError):
                 if (await client.get("/health/ready")).status_code == 200:
                     return
             if time.monotonic() > deadline:
-                raise TimeoutError(f"registration service not ready, see {log}")
+                raise TimeoutError(f"{name} service not ready, see {log}")
             await asyncio.sleep(0.2)
 
 

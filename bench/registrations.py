@@ -15,22 +15,21 @@ import json
 import math
 import os
 import platform as host
-import signal
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
-import ceiling  # ceiling, infra, loadgen: bench modules beside this script
+import ceiling  # ceiling, infra, loadgen, profiling: bench modules beside it
 import infra
 import loadgen
 import uvloop
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from profiling import profiling
 
 from schemas.topics import Topic, topic_name
 from services.runtime.settings import Settings
@@ -178,35 +177,6 @@ async def throughput(
                 flush=True,
             )
     return measured
-
-
-@contextlib.asynccontextmanager
-async def profiling(pid: int, output: Path | None, work_dir: Path) -> AsyncIterator[None]:
-    """py-spy samples the service while the block runs (it needs ptrace rights)."""
-    if output is None:
-        yield
-        return
-    output_format = "raw" if output.suffix == ".txt" else "flamegraph"
-    with (work_dir / "py-spy.log").open("ab") as log:
-        recorder = subprocess.Popen(
-            [
-                *("py-spy", "record", "--nonblocking", "--rate", "250"),
-                *("--format", output_format, "-o", str(output), "-p", str(pid)),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            process_group=0,
-        )
-        await asyncio.sleep(1.0)  # py-spy attaches
-        try:
-            yield
-        finally:
-            recorder.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
-            try:
-                await asyncio.to_thread(recorder.wait, 30)
-            except subprocess.TimeoutExpired:
-                recorder.kill()
-                recorder.wait()
 
 
 class EventClock:

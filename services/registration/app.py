@@ -3,6 +3,7 @@
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import asyncpg
 import uvicorn
@@ -34,7 +35,9 @@ MIGRATIONS = "services.registration.migrations"
 INTAKE_CONSUMER = "intake_consumer"
 
 
-def subscribe_intake(host: ServiceHost, intake_consumer: IntakeConsumer) -> Subscription:
+def subscribe_intake(
+    host: ServiceHost, intake_consumer: IntakeConsumer
+) -> Subscription[dict[str, Any]]:
     """The intake consumer on the runtime's wrapper: each command ends in its facts, a
     rejection, a dead letter, or a retry; none is skipped."""
     return host.subscribe(

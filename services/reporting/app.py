@@ -9,6 +9,7 @@ import uvicorn
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
+from services.reporting import metrics
 from services.reporting.consumer import CONSUMER, ProjectionConsumer, consumed_topics
 from services.reporting.http import reports
 from services.reporting.projector import Projector
@@ -75,6 +76,9 @@ async def running(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
             log.info("reporting service ready")
             yield
         finally:
+            # The registry is the process's: what runs in it next (another service, in the
+            # tests) must not export this service's last numbers.
+            metrics.COLLECTOR.clear()
             await lag.stop()
 
 

@@ -46,79 +46,74 @@ class MetricSpec:
         return f"{self.name}_total" if self.kind == "counter" else self.name
 
 
-ORGANIZATIONS = MetricSpec(
-    "dialognet_reporting_organizations", "gauge",
-    "Organisations by status (prospect, interested, partner, former) and kind",
+PREFIX = "dialognet_reporting_"
+# Scheduled forums only; the topics and partitions of the four fact topics.
+FORUM = ("forum_id", "title")
+TOPIC = ("topic",)
+
+
+def _gauge(name: str, documentation: str, labels: tuple[str, ...] = ()) -> MetricSpec:
+    return MetricSpec(PREFIX + name, "gauge", documentation, labels)
+
+
+def _counter(name: str, documentation: str, labels: tuple[str, ...] = ()) -> MetricSpec:
+    return MetricSpec(PREFIX + name, "counter", documentation, labels)
+
+
+ORGANIZATIONS = _gauge(
+    "organizations", "Organisations by status (prospect, interested, partner, former) and kind",
     ("status", "kind"),
 )  # fmt: skip
-FORUM_CAPACITY = MetricSpec(
-    "dialognet_reporting_forum_capacity_seats", "gauge",
-    "Seats of each scheduled forum", ("forum_id", "title"),
-)  # fmt: skip
-FORUM_SEATS_CONFIRMED = MetricSpec(
-    "dialognet_reporting_forum_seats_confirmed", "gauge",
-    "Seats taken by confirmed registrations, per scheduled forum", ("forum_id", "title"),
-)  # fmt: skip
-FORUM_SEATS_REMAINING = MetricSpec(
-    "dialognet_reporting_forum_seats_remaining", "gauge",
-    "Seats still free, per scheduled forum", ("forum_id", "title"),
-)  # fmt: skip
-FORUM_WAITLIST = MetricSpec(
-    "dialognet_reporting_forum_waitlist_length", "gauge",
-    "Registrations on the waiting list, per scheduled forum", ("forum_id", "title"),
-)  # fmt: skip
-REGISTRATIONS = MetricSpec(
-    "dialognet_reporting_registrations", "counter", "Registrations made, over all forums"
+FORUM_CAPACITY = _gauge("forum_capacity_seats", "Seats of each scheduled forum", FORUM)
+FORUM_SEATS_CONFIRMED = _gauge(
+    "forum_seats_confirmed", "Seats taken by confirmed registrations, per scheduled forum", FORUM
 )
-CANCELLATIONS = MetricSpec(
-    "dialognet_reporting_registration_cancellations", "counter",
+FORUM_SEATS_REMAINING = _gauge(
+    "forum_seats_remaining", "Seats still free, per scheduled forum", FORUM
+)
+FORUM_WAITLIST = _gauge(
+    "forum_waitlist_length", "Registrations on the waiting list, per scheduled forum", FORUM
+)
+REGISTRATIONS = _counter("registrations", "Registrations made, over all forums")
+CANCELLATIONS = _counter(
+    "registration_cancellations",
     "Registrations cancelled (by the registrant, staff, intake or the forum's cancellation)",
-)  # fmt: skip
-REGISTRATIONS_CURRENT = MetricSpec(
-    "dialognet_reporting_registrations_current", "gauge",
-    "Registrations by their current status", ("status",),
-)  # fmt: skip
-FORUMS = MetricSpec(
-    "dialognet_reporting_forums", "gauge", "Forums by status (scheduled, held, cancelled)",
-    ("status",),
-)  # fmt: skip
-FORUMS_HELD = MetricSpec("dialognet_reporting_forums_held", "counter", "Forums held")
-ATTENDANCE = MetricSpec(
-    "dialognet_reporting_forum_attendance", "counter", "People who attended the forums held"
 )
-EMAILS = MetricSpec(
-    "dialognet_reporting_emails", "counter",
-    "E-mail deliveries by kind and latest result (sent, failed)", ("kind", "result"),
-)  # fmt: skip
-CONSUMER_LAG = MetricSpec(
-    "dialognet_reporting_consumer_lag_messages", "gauge",
+REGISTRATIONS_CURRENT = _gauge(
+    "registrations_current", "Registrations by their current status", ("status",)
+)
+FORUMS = _gauge("forums", "Forums by status (scheduled, held, cancelled)", ("status",))
+FORUMS_HELD = _counter("forums_held", "Forums held")
+ATTENDANCE = _counter("forum_attendance", "People who attended the forums held")
+EMAILS = _counter(
+    "emails", "E-mail deliveries by kind and latest result (sent, failed)", ("kind", "result")
+)
+CONSUMER_LAG = _gauge(
+    "consumer_lag_messages",
     "Messages the reporting consumer group has not committed yet, per topic and partition",
     ("topic", "partition"),
-)  # fmt: skip
+)
 EVENT_LATENCY = MetricSpec(
-    "dialognet_reporting_event_latency_seconds", "histogram",
-    "From an event's occurred_at to its commit in the read models, per topic", ("topic",),
+    PREFIX + "event_latency_seconds", "histogram",
+    "From an event's occurred_at to its commit in the read models, per topic", TOPIC,
 )  # fmt: skip
-DEAD_LETTERS = MetricSpec(
-    "dialognet_reporting_dead_letters", "counter",
-    "Messages the reporting consumer moved to <topic>.dlq, per source topic", ("topic",),
-)  # fmt: skip
-LAST_EVENT = MetricSpec(
-    "dialognet_reporting_last_event_timestamp_seconds", "gauge",
-    "occurred_at of the latest event applied, per topic (Unix time)", ("topic",),
-)  # fmt: skip
-EVENTS = MetricSpec(
-    "dialognet_reporting_events", "counter", "Events applied to the read models, per topic",
-    ("topic",),
-)  # fmt: skip
-GENERATION = MetricSpec(
-    "dialognet_reporting_read_model_generation", "gauge",
+DEAD_LETTERS = _counter(
+    "dead_letters", "Messages the reporting consumer moved to <topic>.dlq, per source topic", TOPIC
+)
+LAST_EVENT = _gauge(
+    "last_event_timestamp_seconds",
+    "occurred_at of the latest event applied, per topic (Unix time)",
+    TOPIC,
+)
+EVENTS = _counter("events", "Events applied to the read models, per topic", TOPIC)
+GENERATION = _gauge(
+    "read_model_generation",
     "The live generation of the read models (rises by one with each rebuild)",
-)  # fmt: skip
-UP_TO_DATE = MetricSpec(
-    "dialognet_reporting_metrics_scrape_success", "gauge",
+)
+UP_TO_DATE = _gauge(
+    "metrics_scrape_success",
     "1 when the read models could be read for this scrape, 0 when the numbers are older",
-)  # fmt: skip
+)
 
 ALL: tuple[MetricSpec, ...] = (
     ORGANIZATIONS, FORUM_CAPACITY, FORUM_SEATS_CONFIRMED, FORUM_SEATS_REMAINING, FORUM_WAITLIST,
@@ -136,6 +131,10 @@ class ReadModelCollector(Collector):
 
     def set_snapshot(self, families: Iterable[Metric]) -> None:
         self._snapshot = list(families)
+
+    def clear(self) -> None:
+        """No numbers until the next snapshot."""
+        self._snapshot = []
 
     def collect(self) -> Iterable[Metric]:
         return list(self._snapshot)

@@ -21,8 +21,13 @@ from prometheus_client import REGISTRY
 from services.runtime import db, kafka
 from services.runtime.access.database import AccessDatabase
 from services.runtime.background import SupervisedTask
-from services.runtime.batch_consumer import BatchHandler, BatchSubscription, subscribe_batches
-from services.runtime.consumer import EnvelopeHandler, Subscription, subscribe
+from services.runtime.consumer import (
+    BatchHandler,
+    EnvelopeHandler,
+    Subscription,
+    subscribe,
+    subscribe_batches,
+)
 from services.runtime.http import Check
 from services.runtime.outbox import relay_for
 from services.runtime.settings import Settings
@@ -54,7 +59,7 @@ class ServiceHost:
     producer: AIOKafkaProducer
     broker: KafkaBroker
     relay: SupervisedTask
-    subscriptions: dict[str, Subscription | BatchSubscription[Any]] = field(default_factory=dict)
+    subscriptions: dict[str, Subscription[Any]] = field(default_factory=dict)
     tasks: list[SupervisedTask] = field(default_factory=list)
     started: bool = False
 
@@ -66,7 +71,7 @@ class ServiceHost:
         consumer: str,
         handler: EnvelopeHandler,
         **options: Any,
-    ) -> Subscription:
+    ) -> Subscription[dict[str, Any]]:
         """Consume `topics` in the group `<prefix><consumer>` through the runtime's wrapper
         (effect, dead letter or retry for every message); `check_name` names it in
         /health/ready. Before `start()` only."""
@@ -93,9 +98,9 @@ class ServiceHost:
         max_records: int,
         batch_timeout_ms: int,
         **options: Any,
-    ) -> BatchSubscription[Any]:
-        """As `subscribe`, in the same group `<prefix><consumer>`, through the batch wrapper
-        (services/runtime/batch_consumer.py): up to `max_records` messages a transaction."""
+    ) -> Subscription[Any]:
+        """As `subscribe`, in the same group `<prefix><consumer>`, with a batch handler: up to
+        `max_records` messages of one fetch a transaction."""
         assert not self.started, "subscriptions are made before the broker starts"
         subscription = subscribe_batches(
             self.broker,

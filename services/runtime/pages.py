@@ -116,9 +116,15 @@ def _with_language(request: Request, code: str) -> str:
     return f"{request.url.path}?{urlencode([*query, (LANGUAGE_PARAMETER, code)])}"
 
 
-def mount_static(app: FastAPI) -> None:
-    """`/static/`: the shared stylesheet, with the pages' security headers."""
-    app.mount("/static", SecurityHeaders(StaticFiles(directory=SHARED_STATIC), STATIC_HEADERS))
+def mount_static(app: FastAPI, own: Path | None = None) -> None:
+    """`/static/`: the shared stylesheet, and the service's own files in `own` (looked up
+    first), with the pages' security headers."""
+    if own is None:
+        files = StaticFiles(directory=SHARED_STATIC)
+    else:
+        # Starlette looks in `directory`, then in each package's folder (SHARED_STATIC).
+        files = StaticFiles(directory=own, packages=[("services.runtime", "web/static")])
+    app.mount("/static", SecurityHeaders(files, STATIC_HEADERS))
 
 
 def page_router(*, first: Sequence[params.Depends] = ()) -> APIRouter:

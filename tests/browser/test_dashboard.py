@@ -4,7 +4,6 @@ service's own Chart.js; it refreshes by itself without a reload; English switcha
 remembered; no CSP refusal; axe-core finds no WCAG 2.1 A/AA violation; readable on a phone.
 Screenshots (desktop and phone width) go to tests/browser/screenshots/."""
 
-import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -12,15 +11,11 @@ from typing import Any
 import pytest
 
 from schemas.topics import Topic, topic_name
-from tests import conftest as platform
 from tests.browser.test_cancel_page import accessibility_violations
-from tests.conftest import TEST_ADMIN_TOKEN, Infra, fresh_database
-from tests.integration.conftest import running_registration
+from tests.conftest import TEST_ADMIN_TOKEN, Infra
 from tests.integration.reporting import history
 from tests.integration.reporting.conftest import (
     RunningReporting,
-    reporting_settings,
-    running_reporting,
 )
 from tests.integration.reporting.test_pipeline import _forum
 from tests.kafka_helpers import produce
@@ -28,6 +23,7 @@ from tests.kafka_helpers import produce
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
+SECTIONS = ("network", "growth", "forums", "funnel", "activity", "emails", "pipeline")
 ALL_CHARTS_DRAWN = "() => window.Chart && Object.keys(window.Chart.instances).length === 4"
 
 
@@ -35,20 +31,10 @@ ALL_CHARTS_DRAWN = "() => window.Chart && Object.keys(window.Chart.instances).le
 async def dashboard(
     infra: Infra, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[RunningReporting]:
-    async with fresh_database(infra) as database_url:
-        prefix = f"t{secrets.token_hex(4)}."
-        settings = reporting_settings(
-            platform.test_settings(infra, database_url, prefix, tmp_path_factory.mktemp("dash")),
-            reporting_dashboard_refresh_seconds=2,
-        )
-        async with (
-            running_registration(settings) as registration,
-            running_reporting(settings) as reporting,
-        ):
-            await history.script(registration)
-            facts = await history.recorded(infra.kafka_bootstrap, prefix)
-            await reporting.wait_for_events(len(facts))
-            yield reporting
+    async with history.made_live(
+        infra, tmp_path_factory.mktemp("dash"), reporting_dashboard_refresh_seconds=2
+    ) as live:
+        yield live.reporting
 
 
 async def _signed_in(
@@ -65,6 +51,15 @@ async def _signed_in(
     return context, page, console
 
 
+async def _screenshots(page: Any, width: str) -> None:
+    """The whole page, and each section on its own (to look at its chart and table closely)."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / f"dashboard-{width}.png"), full_page=True)
+    for section in SECTIONS:
+        shot = SCREENSHOTS / f"dashboard-{width}-{section}.png"
+        await page.locator(f"#{section}").screenshot(path=str(shot))
+
+
 async def test_without_a_session_only_the_sign_in_page_shows(
     dashboard: RunningReporting, chromium: Any
 ) -> None:
@@ -79,6 +74,9 @@ async def test_without_a_session_only_the_sign_in_page_shows(
         await page.get_by_label("Token").fill("falsch")
         await page.get_by_role("button", name="Anmelden").click()
         assert "unbekannt" in await page.get_by_role("alert").inner_text()
+        assert (await page.title()).startswith("Fehler:")
+        SCREENSHOTS.mkdir(exist_ok=True)
+        await page.screenshot(path=str(SCREENSHOTS / "sign-in-refused.png"), full_page=True)
         assert await accessibility_violations(page) == []
         numbers = await page.request.get(dashboard.base_url + "/v1/dashboard")
         assert numbers.status == 401
@@ -97,15 +95,12 @@ async def test_signed_in_the_dashboard_shows_draws_and_refreshes(
         assert session["sameSite"] == "Strict"
         forums = page.locator('[data-table="forums"]')
         assert history.WORKSHOP in await forums.inner_text()
-        for section in ("network", "growth", "forums", "funnel", "activity", "emails", "pipeline"):
+        for section in SECTIONS:
             assert await page.locator(f'[data-table="{section}"] tbody tr').count() > 0, section
         # Charts drawn by Chart.js from /static/vendor/ (nothing from another origin).
-        await page.wait_for_function(
-            "() => window.Chart && Object.keys(window.Chart.instances).length === 4"
-        )
+        await page.wait_for_function(ALL_CHARTS_DRAWN)
         assert await page.evaluate("() => typeof window.Chart.version") == "string"
-        SCREENSHOTS.mkdir(exist_ok=True)
-        await page.screenshot(path=str(SCREENSHOTS / "dashboard-desktop.png"), full_page=True)
+        await _screenshots(page, "desktop")
         assert await accessibility_violations(page) == []
 
         # A forum scheduled now appears without a reload.
@@ -129,13 +124,68 @@ async def test_signed_in_the_dashboard_shows_draws_and_refreshes(
 async def test_readable_on_a_phone(dashboard: RunningReporting, chromium: Any) -> None:
     context, page, _ = await _signed_in(chromium, dashboard, PHONE)
     try:
-        await page.wait_for_function(
-            "() => window.Chart && Object.keys(window.Chart.instances).length === 4"
-        )
+        await page.wait_for_function(ALL_CHARTS_DRAWN)
         width = await page.evaluate("() => document.documentElement.scrollWidth")
         assert width <= PHONE["width"]  # wide tables scroll inside their own region
-        SCREENSHOTS.mkdir(exist_ok=True)
-        await page.screenshot(path=str(SCREENSHOTS / "dashboard-phone.png"), full_page=True)
+        await _screenshots(page, "phone")
         assert await accessibility_violations(page) == []
+    finally:
+        await context.close()
+
+
+def _contrast(colour: str) -> float:
+    """Against white, as WCAG 2.1 defines it, of a #rrggbb colour."""
+
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    luminance = 0.2126 * channel(red) + 0.7152 * channel(green) + 0.0722 * channel(blue)
+    return 1.05 / (luminance + 0.05)
+
+
+DRAWN = """() => Object.values(window.Chart.instances).map((chart) => [
+  chart.canvas.dataset.chart,
+  chart.data.datasets.map((set) => ({
+    label: set.label,
+    fill: set.backgroundColor instanceof CanvasPattern ? "hatched" : String(set.backgroundColor),
+    edge: String(set.borderColor),
+    dash: (set.borderDash || []).join(","),
+    point: set.pointStyle || "",
+  })),
+])"""
+KEYS = """(section) => Array.from(
+  document.querySelectorAll(`[data-table="${section}"] thead th`),
+  (th) => [th.textContent.trim(), th.querySelector(".key")?.className ?? null],
+)"""
+PALETTE = """() => ["blue", "vermillion", "green", "grey"].map((name) =>
+  getComputedStyle(document.documentElement).getPropertyValue(`--series-${name}`).trim())"""
+
+
+async def test_every_series_has_a_look_of_its_own_in_its_chart_and_table(
+    dashboard: RunningReporting, chromium: Any
+) -> None:
+    context, page, _ = await _signed_in(chromium, dashboard, DESKTOP)
+    try:
+        await page.wait_for_function(ALL_CHARTS_DRAWN)
+        charts = dict(await page.evaluate(DRAWN))
+        for section, series in charts.items():
+            looks = [(s["fill"], s["edge"], s["dash"], s["point"]) for s in series]
+            assert len(set(looks)) == len(looks), section  # never two alike, by more than hue
+        sent, failed = charts["emails"]
+        assert (sent["label"], sent["fill"]) == ("Versandt", "#0072b2")
+        assert (failed["label"], failed["fill"]) == ("Fehlgeschlagen", "hatched")
+        waitlist = charts["forums"][2]
+        assert (waitlist["label"], waitlist["fill"]) == ("Plätze auf der Warteliste", "hatched")
+        # The table beneath says which column is which series, in the same colour and cue.
+        assert await page.evaluate(KEYS, "emails") == [
+            ["Art", None],
+            ["Versandt", "key key--blue key--solid"],
+            ["Fehlgeschlagen", "key key--vermillion key--hatched"],
+        ]
+        assert [key for _, key in await page.evaluate(KEYS, "network")] == [None] * 6  # no chart
+        for colour in await page.evaluate(PALETTE):
+            assert _contrast(colour) >= 3.0, colour  # WCAG 1.4.11, against the white sections
     finally:
         await context.close()

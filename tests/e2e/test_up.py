@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -54,6 +55,11 @@ class RunningPlatform:
     @property
     def token(self) -> str:
         [line] = [line for line in self.output if line.strip().startswith("staff token")]
+        return line.split()[-1]
+
+    def link(self, label: str) -> str:
+        """The address the banner shows beside `label`."""
+        [line] = [line for line in self.output if line.strip().startswith(label)]
         return line.split()[-1]
 
     def staff(self) -> httpx.AsyncClient:
@@ -342,6 +348,42 @@ async def test_up_demo_loads_partners_and_forums(start_up: Any) -> None:
     assert len(partners.json()["items"]) == 13
     closed = [f for f in forums if f["status"] == "scheduled" and not f["registration_open"]]
     assert len(closed) == 1, "the conference whose deadline has passed"
+    assert _stop(platform) == 0
+
+
+async def _signed_in(dashboard: httpx.AsyncClient, token: str) -> None:
+    """Through the sign-in form, as a browser does: its CSRF token, then the session cookie."""
+    form = await dashboard.get("/")
+    assert form.status_code == 200
+    assert "Anmeldung zu den Auswertungen" in form.text
+    [csrf_token] = re.findall(r'name="csrf_token" value="([^"]+)"', form.text)
+    signed_in = await dashboard.post("/sign-in", data={"token": token, "csrf_token": csrf_token})
+    assert signed_in.status_code == 303, signed_in.text
+    assert "dialognet_session" in dashboard.cookies
+
+
+async def test_up_runs_reporting_and_its_dashboard_answers(start_up: Any) -> None:
+    platform: RunningPlatform = start_up("--demo")
+    assert platform.service_process("reporting") is not None
+    dashboard_url = platform.link("reporting dashboard")
+    async with httpx.AsyncClient(base_url=dashboard_url, timeout=30.0) as dashboard:
+        assert (await dashboard.get("/v1/dashboard")).status_code == 401
+        for path in ("/static/site.css", "/static/dashboard.css", "/static/dashboard.js"):
+            assert (await dashboard.get(path)).status_code == 200, path
+        await _signed_in(dashboard, platform.token)
+
+        async def demo_counted() -> bool:
+            network = (await dashboard.get("/v1/reports/network")).json()
+            return bool(network["partners"] == 13)
+
+        await until(demo_counted, 90, "the demo's 13 partners in the network report", interval=0.5)
+        page = await dashboard.get("/")
+        assert "<h1>Dashboard</h1>" in page.text
+        assert "Kommende Foren" in page.text
+        numbers = (await dashboard.get("/v1/dashboard")).json()
+        assert [section["id"] for section in numbers["sections"]] == [
+            "network", "growth", "funnel", "forums", "activity", "emails", "pipeline",
+        ]  # fmt: skip
     assert _stop(platform) == 0
 
 

@@ -3,10 +3,11 @@
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 
 import asyncpg
-from fastapi import Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -17,6 +18,7 @@ from services.runtime.db import Connection
 
 CSV = "text/csv"
 Report = TypeVar("Report", bound=BaseModel | None)
+Shown = TypeVar("Shown", bound=BaseModel)
 
 FormatQuery = Annotated[
     Literal["json", "csv"] | None,
@@ -31,6 +33,25 @@ TableQuery = Annotated[
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {CSV: {"schema": {"type": "string"}}}}
 }
+
+
+@dataclass(frozen=True)
+class Asked:
+    """How the caller wants a report: `format` json or csv (None: as `Accept` says), the CSV
+    headers' `language`, which `table` of it as CSV (None: the first)."""
+
+    format: str | None
+    language: str
+    table: str | None
+
+
+def asked(
+    format: FormatQuery = None, lang: LanguageQuery = "de", table: TableQuery = None
+) -> Asked:
+    return Asked(format, lang, table)
+
+
+AskedDep = Annotated[Asked, Depends(asked)]
 
 
 @asynccontextmanager
@@ -50,18 +71,16 @@ def wants_csv(request: Request, format_: str | None) -> bool:
 
 def answer(
     request: Request,
-    report: BaseModel,
-    tables: Callable[[], dict[str, Table]],
-    *,
-    format_: str | None,
-    language: str,
-    table: str | None,
+    report: Shown,
+    tables: Callable[[Shown], dict[str, Table]],
+    asked: Asked,
     stem: str,
 ) -> Response:
-    if not wants_csv(request, format_):
+    """The report as JSON, or the table asked for as CSV named `<stem>-<table>.csv`."""
+    if not wants_csv(request, asked.format):
         return JSONResponse(report.model_dump(mode="json", by_alias=True))
-    offered = tables()
-    chosen = offered.get(table) if table else next(iter(offered.values()))
+    offered = tables(report)
+    chosen = offered.get(asked.table) if asked.table else next(iter(offered.values()))
     if chosen is None:
         raise RequestValidationError(
             [
@@ -73,7 +92,7 @@ def answer(
             ]
         )
     return Response(
-        render(chosen, language),
+        render(chosen, asked.language),
         media_type=f"{CSV}; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{stem}-{chosen.name}.csv"'},
     )

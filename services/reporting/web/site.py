@@ -1,16 +1,14 @@
-"""The dashboard site: its templates and catalog, the pages, `/static/` (stylesheet, script and
-the charting library, served by the service itself: the page works offline on the staff's
-network), and the page shown when a form is refused (CSRF)."""
+"""The dashboard site: its templates and catalog, the pages, `/static/` (the shared stylesheet, the
+dashboard's own, its script and the charting library, served by the service itself: the page
+works offline on the staff's network), and the page shown when a form is refused (CSRF)."""
 
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
-from starlette.staticfiles import StaticFiles
 
 from services.reporting.web import dashboard
 from services.runtime.csrf import CsrfRefused
-from services.runtime.pages import Pages
-from services.runtime.security_headers import STATIC_HEADERS, SecurityHeaders
+from services.runtime.pages import Pages, mount_static
 
 WEB = Path(__file__).parent
 TEMPLATES = WEB / "templates"
@@ -22,7 +20,7 @@ def install(app: FastAPI) -> None:
     app.state.pages = Pages(TEMPLATES, [LOCALES])
     app.include_router(dashboard.router)
     app.include_router(dashboard.api)
-    app.mount("/static", SecurityHeaders(StaticFiles(directory=STATIC), STATIC_HEADERS))
+    mount_static(app, STATIC)
     app.add_exception_handler(CsrfRefused, _on_csrf_refused)
 
 

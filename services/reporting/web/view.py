@@ -2,6 +2,7 @@
 (labels and series) and the same numbers as a table. The page renders it first (it reads
 without JavaScript); its script fetches it again as JSON and redraws (GET /v1/dashboard)."""
 
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -47,7 +48,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "starts": ("Beginn", "Starts"),
     "seats_confirmed": ("Plätze bestätigt", "Seats confirmed"),
     "seats_remaining": ("Plätze frei", "Seats remaining"),
-    "waitlist": ("Warteliste", "Waitlist"),
+    "waitlist": ("Plätze auf der Warteliste", "Seats on the waitlist"),
+    "waitlist_registrations": ("Anmeldungen auf der Warteliste", "Registrations waitlisted"),
     "capacity": ("Plätze", "Capacity"),
     "fill_rate": ("Auslastung", "Fill rate"),
     "step": ("Schritt", "Step"),
@@ -82,6 +84,47 @@ WORDS: dict[str, tuple[str, str]] = {
 }
 
 
+# kind → (German, English)
+ORGANIZATION_KINDS: dict[str, tuple[str, str]] = {
+    "migrant_organization": ("Migrantenorganisation", "Migrant organisation"),
+    "youth_organization": ("Jugendorganisation", "Youth organisation"),
+    "religious_community": ("Religionsgemeinschaft", "Religious community"),
+    "social_services": ("Soziale Dienste", "Social services"),
+    "education": ("Bildung", "Education"),
+    "sports": ("Sport", "Sports"),
+    "culture": ("Kultur", "Culture"),
+    "lgbtiq": ("LSBTIQ*", "LGBTIQ*"),
+    "womens_organization": ("Frauenorganisation", "Women's organisation"),
+    "other": ("Sonstige", "Other"),
+}
+
+
+@dataclass(frozen=True)
+class Series:
+    """How a series is drawn, in its chart and as its table column's key: a colour of
+    dashboard.css (--series-<colour>) and a second cue besides colour, so that no reader needs
+    to tell hues apart (WCAG 1.4.1): `solid`, `hatched` or `outline` bars, `line`, `dashed` or
+    `dotted` lines (each with its own point shape)."""
+
+    colour: str
+    style: str
+
+
+# What needs attention (a waitlist, failed e-mails) is vermillion and hatched, beside blue: the
+# pair every colour vision tells apart; free seats are an outline, the capacity left empty.
+SERIES: dict[str, Series] = {
+    "partners_at_month_end": Series("blue", "line"),
+    "registered": Series("green", "dashed"),
+    "interested": Series("grey", "dotted"),
+    "seats_confirmed": Series("blue", "solid"),
+    "seats_remaining": Series("grey", "outline"),
+    "waitlist": Series("vermillion", "hatched"),
+    "organizations": Series("blue", "solid"),
+    "sent": Series("blue", "solid"),
+    "failed": Series("vermillion", "hatched"),
+}
+
+
 class Words:
     def __init__(self, language: str) -> None:
         self.language = language
@@ -92,6 +135,10 @@ class Words:
 
     def kind(self, kind: str) -> str:
         return EMAIL_KINDS.get(kind, EMAIL_KINDS["other"])[self._index]
+
+    def organization_kind(self, kind: str) -> str:
+        names = ORGANIZATION_KINDS.get(kind)
+        return names[self._index] if names else kind.replace("_", " ")
 
     def number(self, value: float | None, digits: int = 0) -> str:
         if value is None:
@@ -113,14 +160,27 @@ class Words:
 def _section(
     key: str, words: Words, table: tuple[list[str], list[list[str]]], **extra: Any
 ) -> dict[str, Any]:
+    """`table`: the words (WORDS keys) of its columns, and its rows; the column of a series the
+    section's chart draws shows the series' key."""
     columns, rows = table
+    chart = extra.pop("chart", None)
+    drawn = {dataset["series"] for dataset in chart["datasets"]} if chart else set()
     return {
         "id": key,
         "title": words(key),
         "summary": extra.pop("summary", []),
-        "chart": extra.pop("chart", None),
-        "table": {"columns": columns, "rows": rows},
+        "chart": chart,
+        "table": {
+            "columns": [words(column) for column in columns],
+            "keys": [asdict(SERIES[column]) if column in drawn else None for column in columns],
+            "rows": rows,
+        },
     }
+
+
+def _dataset(series: str, words: Words, data: list[Any]) -> dict[str, Any]:
+    """A chart's series: its label, its numbers and how it is drawn (SERIES)."""
+    return {"label": words(series), "data": data, "series": series, **asdict(SERIES[series])}
 
 
 async def dashboard(
@@ -137,11 +197,13 @@ async def dashboard(
     return {
         "updated_at": words.moment(utc_now()),
         "refresh_seconds": refresh,
+        # In pairs where the page has room for two (dashboard.css): growth beside the funnel,
+        # e-mail beside the pipeline; the wide tables have a row of their own.
         "sections": [
             _network(network, words),
             _growth(network, words),
-            _forums(upcoming, words),
             _funnel(funnel, words),
+            _forums(upcoming, words),
             _activity(activity, words),
             _emails(emails, words),
             _pipeline(pipeline, words),
@@ -158,7 +220,7 @@ def _network(network: Any, words: Words) -> dict[str, Any]:
     summary += [{"label": words(s), "value": words.number(counts.get(s, 0))} for s in statuses]
     rows = [
         [
-            kind.kind.replace("_", " "),
+            words.organization_kind(kind.kind),
             words.number(kind.organizations),
             words.number(kind.partners),
             words.number(kind.interested),
@@ -167,7 +229,7 @@ def _network(network: Any, words: Words) -> dict[str, Any]:
         ]
         for kind in network.by_kind
     ]
-    columns = [words("kind"), words("organizations"), *(words(s) for s in statuses)]
+    columns = ["kind", "organizations", *statuses]
     return _section("network", words, (columns, rows), summary=summary)
 
 
@@ -177,18 +239,12 @@ def _growth(network: Any, words: Words) -> dict[str, Any]:
         "type": "line",
         "labels": [month.month for month in months],
         "datasets": [
-            {
-                "label": words("partners_at_month_end"),
-                "data": [m.partners_at_month_end for m in months],
-            },
-            {"label": words("registered"), "data": [m.registered for m in months]},
-            {"label": words("interested"), "data": [m.interested for m in months]},
+            _dataset("partners_at_month_end", words, [m.partners_at_month_end for m in months]),
+            _dataset("registered", words, [m.registered for m in months]),
+            _dataset("interested", words, [m.interested for m in months]),
         ],
     }
-    columns = [
-        words(k)
-        for k in ("month", "registered", "interested", "joined", "left", "partners_at_month_end")
-    ]
+    columns = ["month", "registered", "interested", "joined", "left", "partners_at_month_end"]
     rows = [
         [
             m.month,
@@ -207,30 +263,24 @@ def _forums(upcoming: list[Any], words: Words) -> dict[str, Any]:
         "stacked": True,
         "labels": [forum.title or NONE_SHOWN for forum in upcoming],
         "datasets": [
-            {"label": words("seats_confirmed"), "data": [f.seats_confirmed for f in upcoming]},
-            {"label": words("seats_remaining"), "data": [f.seats_remaining or 0 for f in upcoming]},
-            {"label": words("waitlist"), "data": [f.seats_waitlisted for f in upcoming]},
+            _dataset("seats_confirmed", words, [f.seats_confirmed for f in upcoming]),
+            _dataset("seats_remaining", words, [f.seats_remaining or 0 for f in upcoming]),
+            _dataset("waitlist", words, [f.seats_waitlisted for f in upcoming]),
         ],
     }
+    # The chart's numbers, and beside them the capacity, the waitlist's registrations, the rate.
     columns = [
-        words(k)
-        for k in (
-            "forum",
-            "starts",
-            "seats_confirmed",
-            "capacity",
-            "seats_remaining",
-            "waitlist",
-            "fill_rate",
-        )
-    ]
+        "forum", "starts", "seats_confirmed", "seats_remaining", "waitlist", "capacity",
+        "waitlist_registrations", "fill_rate",
+    ]  # fmt: skip
     rows = [
         [
             f.title or NONE_SHOWN,
             words.moment(f.starts_at),
             words.number(f.seats_confirmed),
-            words.number(f.capacity),
             words.number(f.seats_remaining),
+            words.number(f.seats_waitlisted),
+            words.number(f.capacity),
             words.number(f.waitlist_length),
             words.percent(f.fill_rate),
         ]
@@ -243,9 +293,7 @@ def _funnel(funnel: Any, words: Words) -> dict[str, Any]:
     chart = {
         "type": "bar",
         "labels": [words(step.step) for step in funnel.steps],
-        "datasets": [
-            {"label": words("organizations"), "data": [s.organizations for s in funnel.steps]}
-        ],
+        "datasets": [_dataset("organizations", words, [s.organizations for s in funnel.steps])],
     }
     rows = [
         [
@@ -256,7 +304,7 @@ def _funnel(funnel: Any, words: Words) -> dict[str, Any]:
         ]
         for s in funnel.steps
     ]
-    columns = [words("step"), words("organizations"), words("share"), words("median_days")]
+    columns = ["step", "organizations", "share", "median_days"]
     return _section("funnel", words, (columns, rows), chart=chart)
 
 
@@ -270,7 +318,7 @@ def _activity(activity: list[dict[str, Any]], words: Words) -> dict[str, Any]:
         ]
         for entry in activity
     ]
-    columns = [words("when"), words("what"), words("organization"), words("forum")]
+    columns = ["when", "what", "organization", "forum"]
     return _section("activity", words, (columns, rows))
 
 
@@ -280,8 +328,8 @@ def _emails(emails: Any, words: Words) -> dict[str, Any]:
         "stacked": True,
         "labels": [words.kind(kind.kind) for kind in emails.by_kind],
         "datasets": [
-            {"label": words("sent"), "data": [kind.sent for kind in emails.by_kind]},
-            {"label": words("failed"), "data": [kind.failed for kind in emails.by_kind]},
+            _dataset("sent", words, [kind.sent for kind in emails.by_kind]),
+            _dataset("failed", words, [kind.failed for kind in emails.by_kind]),
         ],
     }
     rows = [
@@ -294,7 +342,7 @@ def _emails(emails: Any, words: Words) -> dict[str, Any]:
     return _section(
         "emails",
         words,
-        ([words("kind"), words("sent"), words("failed")], rows),
+        (["kind", "sent", "failed"], rows),
         chart=chart,
         summary=summary,
     )
@@ -302,7 +350,7 @@ def _emails(emails: Any, words: Words) -> dict[str, Any]:
 
 def _pipeline(pipeline: Pipeline | None, words: Words) -> dict[str, Any]:
     if pipeline is None:
-        return _section("pipeline", words, ([words("topic")], [[words("not_available")]]))
+        return _section("pipeline", words, (["topic"], [[words("not_available")]]))
     lag: dict[str, int] = {}
     for partition in pipeline.lags or ():
         lag[partition.topic] = lag.get(partition.topic, 0) + partition.lag
@@ -326,7 +374,7 @@ def _pipeline(pipeline: Pipeline | None, words: Words) -> dict[str, Any]:
         {"label": words("latency_p99"), "value": _seconds(p99, words)},
         {"label": words("dead_letters"), "value": words.number(sum(dead.values()))},
     ]
-    columns = [words(k) for k in ("topic", "events", "last_event", "lag", "dead_letters")]
+    columns = ["topic", "events", "last_event", "lag", "dead_letters"]
     return _section("pipeline", words, (columns, rows), summary=summary)
 
 

@@ -3,10 +3,14 @@ then a few steps more that every fact type takes part in (interest, joining, lea
 workshop with its waitlist and a promotion, cancellations, a cancelled forum, an erasure), and
 e-mail facts as the notification service publishes them."""
 
+import contextlib
 import json
 import random
+import secrets
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -20,8 +24,14 @@ from schemas.notifications import (
 )
 from schemas.topics import Topic, topic_name
 from services.cli.demo import PARTNERS, load_demo
-from tests.conftest import TEST_ADMIN_TOKEN
-from tests.integration.conftest import RunningService
+from tests import conftest as platform
+from tests.conftest import TEST_ADMIN_TOKEN, Infra, fresh_database
+from tests.integration.conftest import RunningService, running_registration
+from tests.integration.reporting.conftest import (
+    RunningReporting,
+    reporting_settings,
+    running_reporting,
+)
 from tests.kafka_helpers import ConsumedMessage, produce, read_to_end
 
 FACT_TOPICS = (Topic.ORGANIZATIONS, Topic.FORUMS, Topic.REGISTRATIONS, Topic.NOTIFICATIONS)
@@ -199,3 +209,30 @@ async def publish(
             )
     finally:
         await producer.stop()
+
+
+@dataclass(frozen=True)
+class Live:
+    """The history made live: its facts, and the reporting service that applied them all."""
+
+    reporting: RunningReporting
+    facts: list[Recorded]
+
+
+@contextlib.asynccontextmanager
+async def made_live(infra: Infra, data_dir: Path, **overrides: object) -> AsyncIterator[Live]:
+    """Registration and reporting (with the settings `overrides`) running on a database and
+    topics of their own while the history happens, until every fact is applied."""
+    async with fresh_database(infra) as database_url:
+        prefix = f"t{secrets.token_hex(4)}."
+        settings = reporting_settings(
+            platform.test_settings(infra, database_url, prefix, data_dir), **overrides
+        )
+        async with (
+            running_registration(settings) as registration,
+            running_reporting(settings) as reporting,
+        ):
+            await script(registration)
+            facts = await recorded(infra.kafka_bootstrap, prefix)
+            await reporting.wait_for_events(len(facts))
+            yield Live(reporting, facts)

@@ -15,7 +15,6 @@ import pytest
 from services.runtime.settings import Settings
 from tests import conftest as platform
 from tests.conftest import TEST_ADMIN_TOKEN, Infra, fresh_database
-from tests.integration.conftest import running_registration
 from tests.integration.reporting import history
 from tests.integration.reporting.conftest import (
     RunningReporting,
@@ -50,21 +49,11 @@ async def baseline(
     infra: Infra, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Baseline]:
     """The history made live: registration and reporting running while it happens."""
-    async with fresh_database(infra) as database_url:
-        prefix = f"t{secrets.token_hex(4)}."
-        settings = reporting_settings(
-            platform.test_settings(infra, database_url, prefix, tmp_path_factory.mktemp("history"))
-        )
-        async with (
-            running_registration(settings) as registration,
-            running_reporting(settings) as reporting,
-        ):
-            await history.script(registration)
-            facts = await history.recorded(infra.kafka_bootstrap, prefix)
-            await reporting.wait_for_events(len(facts))
-            reports = await every_report(reporting)
-            metrics = await read_model_metrics(reporting)
-            yield Baseline(settings, facts, reports, metrics, reporting)
+    async with history.made_live(infra, tmp_path_factory.mktemp("history")) as live:
+        reporting = live.reporting
+        reports = await every_report(reporting)
+        metrics = await read_model_metrics(reporting)
+        yield Baseline(reporting.settings, live.facts, reports, metrics, reporting)
 
 
 async def test_the_history_is_what_the_test_expects(baseline: Baseline) -> None:

@@ -1,14 +1,22 @@
 """What the pipeline does with bad input and who may read: a malformed message and a fact with
 an invalid payload go to the dead-letter topic with the reason and are counted, the service goes
-on with the next event; the reports refuse requests without a staff token."""
+on with the next event; the reports refuse requests without a staff token; a stopped service
+leaves none of its numbers behind in the process."""
 
 import json
 from uuid import uuid4
 
+from prometheus_client import REGISTRY, generate_latest
+
 from schemas.envelope import utc_now
 from schemas.forums import ForumScheduled, ForumSnapshot
 from schemas.topics import Topic, dlq_name, topic_name
-from tests.integration.reporting.conftest import RunningReporting
+from services.runtime.settings import Settings
+from tests.integration.reporting.conftest import (
+    RunningReporting,
+    reporting_settings,
+    running_reporting,
+)
 from tests.kafka_helpers import consume_until, produce
 
 
@@ -84,3 +92,21 @@ async def test_bad_report_parameters_are_named(reporting: RunningReporting) -> N
         assert field in [error["field"] for error in response.json()["errors"]], path
     unknown = await reporting.staff.get(f"/v1/reports/forums/{uuid4()}")
     assert unknown.status_code == 404
+
+
+async def test_a_stopped_service_leaves_no_numbers_in_the_process_registry(
+    settings: Settings,
+) -> None:
+    """The metrics registry is the process's: another service served from it after this one
+    (registration, in the same test process) must not export a forum's id."""
+    async with running_reporting(reporting_settings(settings)) as reporting:
+        forum = _forum("Angesetzt vor dem Halt")
+        await produce(
+            settings.kafka_bootstrap or "",
+            topic_name(Topic.FORUMS, settings.topic_prefix),
+            forum.to_json(),
+            key=forum.key,
+        )
+        await reporting.wait_for_events(1)
+        assert str(forum.data.forum_id) in await reporting.metrics_text()
+    assert str(forum.data.forum_id) not in generate_latest(REGISTRY).decode()

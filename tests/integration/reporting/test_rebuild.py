@@ -15,16 +15,12 @@ import pytest
 from schemas.topics import Topic, topic_name
 from services.reporting.rebuild import RebuildRefused, rebuild
 from services.runtime.settings import Settings
-from tests import conftest as platform
-from tests.conftest import Infra, fresh_database
-from tests.integration.conftest import running_registration
+from tests.conftest import Infra
 from tests.integration.reporting import history
 from tests.integration.reporting.conftest import (
     RunningReporting,
     every_report,
     read_model_metrics,
-    reporting_settings,
-    running_reporting,
 )
 from tests.integration.reporting.test_pipeline import _forum
 from tests.kafka_helpers import produce
@@ -42,19 +38,8 @@ class Live:
 
 @pytest.fixture(scope="module")
 async def live(infra: Infra, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
-    async with fresh_database(infra) as database_url:
-        prefix = f"t{secrets.token_hex(4)}."
-        settings = reporting_settings(
-            platform.test_settings(infra, database_url, prefix, tmp_path_factory.mktemp("rebuild"))
-        )
-        async with (
-            running_registration(settings) as registration,
-            running_reporting(settings) as reporting,
-        ):
-            await history.script(registration)
-            facts = await history.recorded(infra.kafka_bootstrap, prefix)
-            await reporting.wait_for_events(len(facts))
-            yield Live(settings, reporting, len(facts))
+    async with history.made_live(infra, tmp_path_factory.mktemp("rebuild")) as made:
+        yield Live(made.reporting.settings, made.reporting, len(made.facts))
 
 
 def _without_generation(metrics: dict[Any, float]) -> dict[Any, float]:

@@ -1,10 +1,12 @@
 """The consumer wrapper on FastStream's in-memory broker: every message ends in exactly one of
-effect (ack), dead letter (DLQ, then ack) or retry (nack, no ack); none is skipped."""
+effect (ack), dead letter (DLQ, then ack) or retry (nack, no ack); none is skipped. One message
+at a time and in batches alike."""
 
 import asyncio
 import json
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -14,7 +16,15 @@ from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.message import KafkaAckableMessage
 from prometheus_client import REGISTRY
 
-from services.runtime.consumer import Backoff, Outcome, Unprocessable, subscribe
+from schemas.envelope import decode_envelope
+from services.runtime.consumer import (
+    Backoff,
+    Batch,
+    Outcome,
+    Unprocessable,
+    subscribe,
+    subscribe_batches,
+)
 from services.runtime.deadletter import MAX_ERROR_HEADER_BYTES
 from tests.unit.runtime.recording_producer import RecordingProducer
 
@@ -85,19 +95,25 @@ class Harness:
         return REGISTRY.get_sample_value("dialognet_consumer_retries_total", labels) or 0.0
 
 
-def _harness(handler: Handler, producer: RecordingProducer | None = None) -> Harness:
+def _harness(
+    handler: "Handler | BatchRecorder", producer: RecordingProducer | None = None
+) -> Harness:
+    """`handler` subscribed through the wrapper: one message at a time, or a batch handler."""
     consumer = f"unit-{secrets.token_hex(4)}"  # own metric labels per test
     broker = KafkaBroker("localhost:9092")
     producer = producer or RecordingProducer()
-    subscribe(
-        broker,
-        [TOPIC],
-        consumer=consumer,
-        group_id="unit",
-        handler=handler,
-        dead_letters=producer,
-        backoff=Backoff(initial_seconds=0.001),
-    )
+    common: dict[str, Any] = {
+        "consumer": consumer,
+        "group_id": "unit",
+        "dead_letters": producer,
+        "backoff": Backoff(initial_seconds=0.001),
+    }
+    if isinstance(handler, BatchRecorder):
+        subscribe_batches(
+            broker, [TOPIC], handler=handler, max_records=100, batch_timeout_ms=10, **common
+        )
+    else:
+        subscribe(broker, [TOPIC], handler=handler, **common)
     return Harness(consumer, broker, producer)
 
 
@@ -250,3 +266,107 @@ async def test_a_value_too_large_for_the_dead_letter_topic_is_parked_without_it(
     assert dead["headers"]["value-omitted"] == f"{len(VALID)} bytes, over the size limit".encode()
     assert dead["headers"]["source-offset"] == b"0"
     assert acks.calls == ["ack"]
+
+
+class BatchRecorder:
+    """A batch handler that records each batch it applies and answers PROCESSED for each; it
+    fails the next of `errors` first, or fails for good every batch holding `poison`."""
+
+    def __init__(self, *errors: BaseException, poison: str | None = None) -> None:
+        self.batches: list[list[str]] = []
+        self.dead_letters: list[list[str]] = []
+        self._errors = list(errors)
+        self._poison = poison
+
+    def parse(self, body: bytes) -> str:
+        envelope = decode_envelope(body)
+        if envelope["type"] == "thing.unreadable":
+            raise Unprocessable("no such thing")
+        return str(envelope["event_id"])
+
+    def occurred_at(self, item: str) -> datetime | None:
+        return None
+
+    async def apply(self, batch: Batch[str]) -> list[Outcome]:
+        items = [received.item for received in batch.received]
+        if self._errors:
+            raise self._errors.pop(0)
+        if self._poison in items:
+            raise RuntimeError("bug") if len(items) > 1 else Unprocessable("poisoned")
+        self.batches.append(items)
+        self.dead_letters.append([letter.error for letter in batch.dead_letters])
+        return [Outcome.PROCESSED] * len(items)
+
+
+def _event(number: int, kind: str = "thing.happened") -> bytes:
+    return json.dumps({**ENVELOPE, "event_id": f"event-{number}", "type": kind}).encode()
+
+
+async def _deliver_batch(harness: Harness, *bodies: bytes) -> None:
+    async with TestKafkaBroker(harness.broker) as broker:
+        await broker.publish_batch(*bodies, topic=TOPIC)
+
+
+async def test_a_batch_is_applied_at_once_and_what_it_cannot_parse_is_dead_lettered(
+    acks: Acknowledgements,
+) -> None:
+    handler = BatchRecorder()
+    harness = _harness(handler)
+
+    await _deliver_batch(harness, _event(1), b"not json", _event(2), _event(3, "thing.unreadable"))
+
+    assert handler.batches == [["event-1", "event-2"]]
+    assert [reason[:8] for reason in handler.dead_letters[0]] == ["not JSON", "no such "]
+    assert [dead["value"] for dead in harness.producer.sent] == [
+        b"not json",
+        _event(3, "thing.unreadable"),
+    ]
+    assert acks.calls == ["ack"]
+    assert (harness.count("processed"), harness.count("dead_lettered")) == (2, 2)
+
+
+async def test_the_one_message_a_batch_fails_on_is_found_and_dead_lettered(
+    acks: Acknowledgements,
+) -> None:
+    handler = BatchRecorder(poison="event-2")
+    harness = _harness(handler)
+
+    await _deliver_batch(harness, _event(1), _event(2), _event(3))
+
+    # One at a time; the dead letter is recorded in a transaction of its own.
+    assert handler.batches == [["event-1"], [], ["event-3"]]
+    assert handler.dead_letters[1] == ["poisoned"]
+    [dead] = harness.producer.sent
+    assert dead["value"] == _event(2)
+    assert dead["headers"]["error"] == b"poisoned"  # the handler's verdict on it alone
+    assert acks.calls == ["ack"]
+    assert (harness.count("processed"), harness.count("dead_lettered")) == (2, 1)
+
+
+async def test_an_unexpected_failure_of_one_message_is_dead_lettered_with_its_reason(
+    acks: Acknowledgements,
+) -> None:
+    handler = BatchRecorder(ValueError("no int"))
+    harness = _harness(handler)
+
+    await _deliver_batch(harness, _event(1))
+
+    [dead] = harness.producer.sent
+    assert dead["headers"]["error"] == b"unexpected failure: ValueError: no int"
+    assert handler.batches == [[]]  # the dead letter recorded, in a transaction of its own
+    assert acks.calls == ["ack"]
+
+
+async def test_a_transient_failure_redelivers_the_whole_batch(acks: Acknowledgements) -> None:
+    handler = BatchRecorder(asyncpg.ConnectionDoesNotExistError("connection was closed"))
+    harness = _harness(handler)
+
+    await _deliver_batch(harness, _event(1), _event(2))
+    assert acks.calls == ["nack"]
+    assert harness.retries() == 1
+    assert handler.batches == []
+
+    await _deliver_batch(harness, _event(1), _event(2))  # the redelivery
+    assert handler.batches == [["event-1", "event-2"]]
+    assert acks.calls == ["nack", "ack"]
+    assert harness.producer.sent == []

@@ -7,8 +7,14 @@
   if (!marker) { return; }
   var language = marker.getAttribute("data-dashboard");
   var refreshSeconds = parseInt(marker.getAttribute("data-refresh"), 10) || 15;
-  var COLORS = ["#1d70b8", "#00703c", "#d4351c", "#6f72af", "#b58840", "#28a197"];
   var charts = {};
+  // A line's dash and point shape by its style (services/reporting/web/view.py, SERIES).
+  var LINES = {
+    line: { dash: [], point: "circle" },
+    dashed: { dash: [8, 4], point: "triangle" },
+    dotted: { dash: [2, 3], point: "rectRot" }
+  };
+  var patterns = {};
 
   function element(tag, text) {
     var node = document.createElement(tag);
@@ -45,22 +51,71 @@
     });
   }
 
+  // A series' colour, as dashboard.css defines it for the tables' keys too.
+  function colour(name) {
+    return window.getComputedStyle(document.documentElement)
+      .getPropertyValue("--series-" + name).trim();
+  }
+
+  // White stripes over the colour, as .key--hatched draws them.
+  function hatched(name) {
+    if (!patterns[name]) {
+      var tile = document.createElement("canvas");
+      tile.width = 8;
+      tile.height = 8;
+      var pen = tile.getContext("2d");
+      pen.fillStyle = colour(name);
+      pen.fillRect(0, 0, 8, 8);
+      pen.strokeStyle = "#ffffff";
+      pen.lineWidth = 2;
+      pen.beginPath();
+      pen.moveTo(-2, 10); pen.lineTo(10, -2);
+      pen.moveTo(-2, 2); pen.lineTo(2, -2);
+      pen.moveTo(6, 10); pen.lineTo(10, 6);
+      pen.stroke();
+      patterns[name] = pen.createPattern(tile, "repeat");
+    }
+    return patterns[name];
+  }
+
+  function dataset(set) {
+    var drawn = { label: set.label, data: set.data };
+    var line = LINES[set.style];
+    if (line) {
+      drawn.borderColor = colour(set.colour);
+      drawn.backgroundColor = colour(set.colour);
+      drawn.borderWidth = 3;
+      drawn.borderDash = line.dash;
+      drawn.pointStyle = line.point;
+      drawn.pointRadius = 5;
+      drawn.tension = 0.2;
+    } else if (set.style === "outline") {
+      drawn.backgroundColor = "#ffffff";
+      drawn.borderColor = colour(set.colour);
+      drawn.borderWidth = 2;
+    } else {
+      drawn.backgroundColor = set.style === "hatched" ? hatched(set.colour) : colour(set.colour);
+      drawn.borderColor = "#ffffff";  // apart from the segment beside it in a stacked bar
+      drawn.borderWidth = 1;
+    }
+    return drawn;
+  }
+
+  // A bar's label (a forum's title) cut to what a third of the chart's width holds: on a
+  // phone the whole title would leave no room for the bars. The table has it in full.
+  function shortened(value) {
+    var label = String(this.getLabelForValue(value));
+    var room = Math.max(12, Math.floor(this.chart.width / 3 / 7));
+    return label.length > room ? label.slice(0, room - 1) + "\u2026" : label;
+  }
+
   function chartConfig(spec) {
     var horizontal = !!spec.horizontal;
     return {
       type: spec.type,
       data: {
         labels: spec.labels,
-        datasets: spec.datasets.map(function (set, index) {
-          return {
-            label: set.label,
-            data: set.data,
-            backgroundColor: COLORS[index % COLORS.length],
-            borderColor: COLORS[index % COLORS.length],
-            borderWidth: 2,
-            tension: 0.2
-          };
-        })
+        datasets: spec.datasets.map(dataset)
       },
       options: {
         indexAxis: horizontal ? "y" : "x",
@@ -70,9 +125,18 @@
         locale: language === "de" ? "de-DE" : "en-GB",
         scales: {
           x: { stacked: !!spec.stacked, beginAtZero: true },
-          y: { stacked: !!spec.stacked, beginAtZero: true }
+          y: {
+            stacked: !!spec.stacked,
+            beginAtZero: true,
+            ticks: horizontal ? { callback: shortened } : {}
+          }
         },
-        plugins: { legend: { position: "bottom" } }
+        plugins: {
+          legend: {
+            position: "bottom",
+            labels: { usePointStyle: spec.type === "line", color: "#0b0c0c" }
+          }
+        }
       }
     };
   }
