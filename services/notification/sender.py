@@ -68,7 +68,9 @@ class Sender:
         try:
             while True:
                 await self._wakeup.listen()
-                while await self.send_due() == BATCH:
+                # Again at once while there was work: sending one recipient's mail makes their
+                # next one due (mail to one address goes in order, store.deliveries.claim_due).
+                while await self.send_due():
                     pass
                 await self._report_queue()
                 await self._wakeup.wait()

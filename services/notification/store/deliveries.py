@@ -103,14 +103,23 @@ async def claim_due(
     """Deliveries due now, marked `sending` (committed by the caller before sending, so another
     replica never takes them): queued or retrying ones whose time came, and any left `sending`
     longer than `sending_timeout` by a process that died mid-send (sent again, same Message-ID).
+
+    Only the earliest pending delivery of each recipient is due: mail to one address goes out
+    in the order it was planned. Sent side by side, a registrant's cancellation overtook their
+    waitlist mail, and a calendar that gets a CANCEL before its REQUEST keeps the entry.
     """
     rows = await conn.fetch(
         "UPDATE notification.deliveries d SET status = 'sending', claimed_at = $2,"
         " attempts = d.attempts + 1"
-        " WHERE d.id IN (SELECT id FROM notification.deliveries"
-        "   WHERE (status IN ('queued', 'retrying') AND next_attempt_at <= $2)"
-        "      OR (status = 'sending' AND claimed_at < $3)"
-        "   ORDER BY next_attempt_at NULLS FIRST, created_at LIMIT $1 FOR UPDATE SKIP LOCKED)"
+        " WHERE d.id IN (SELECT c.id FROM notification.deliveries c"
+        "   WHERE ((c.status IN ('queued', 'retrying') AND c.next_attempt_at <= $2)"
+        "      OR (c.status = 'sending' AND c.claimed_at < $3))"
+        "   AND NOT EXISTS (SELECT 1 FROM notification.deliveries e"
+        "     WHERE e.recipient_hash = c.recipient_hash"
+        "     AND e.status IN ('queued', 'retrying', 'sending')"
+        "     AND (e.created_at, e.id) < (c.created_at, c.id))"
+        "   ORDER BY c.next_attempt_at NULLS FIRST, c.created_at"
+        "   LIMIT $1 FOR UPDATE OF c SKIP LOCKED)"
         f" RETURNING {COLUMNS}",
         limit,
         now,
