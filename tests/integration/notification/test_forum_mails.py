@@ -85,6 +85,8 @@ async def test_invitations_go_to_every_partner_and_for_open_forums_the_intereste
     assert await platform.kinds_to(interested) == ["interest_acknowledged", "forum_invitation"]
     assert await platform.messages(prospect) == []
     assert await platform.kinds_to(former) == ["partner_welcome"]
+    # No staff mailbox is set on this platform: interest makes no note for staff.
+    assert await platform.deliveries(kind="interest_staff_note") == []
 
 
 async def _reschedule(platform: Platform, forum: JsonBody, **fields: Any) -> JsonBody:
