@@ -64,9 +64,11 @@ async def test_interest_is_acknowledged_and_staff_get_a_note(platform: Platform)
     acknowledged = await platform.received_once(address, "interest_acknowledged")
     assert acknowledged.subject == "Thank you for your interest in the Dialogue Network"
     note = await platform.delivery_of(
-        lambda d: d["kind"] == "interest_staff_note"
-        and d["organization_id"] == organization["id"]
-        and d["status"] == "sent",
+        lambda d: (
+            d["kind"] == "interest_staff_note"
+            and d["organization_id"] == organization["id"]
+            and d["status"] == "sent"
+        ),
         "the staff note",
     )
     [message] = [
@@ -100,8 +102,9 @@ async def test_interest_declared_while_registering_is_acknowledged_too(
     await platform.received_once(address, "registration_confirmed")
     await platform.received_once(address, "interest_acknowledged")
     note = await platform.delivery_of(
-        lambda d: d["kind"] == "interest_staff_note"
-        and d["organization_id"] == made["organization_id"],
+        lambda d: (
+            d["kind"] == "interest_staff_note" and d["organization_id"] == made["organization_id"]
+        ),
         "the staff note",
     )
     assert note["recipient"] == STAFF_MAILBOX
