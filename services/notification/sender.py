@@ -26,9 +26,10 @@ from schemas.notifications import (
 from schemas.topics import Topic
 from services.notification import metrics
 from services.notification.compose import MailNotComposable, compose
-from services.notification.domain.occasions import why_not_send
+from services.notification.domain.mails import Kind
+from services.notification.domain.occasions import UNSUBSCRIBED, why_not_send
 from services.notification.mailer import Mailer, SendFailed
-from services.notification.store import SCHEMA, deliveries, known
+from services.notification.store import SCHEMA, deliveries, known, unsubscribes
 from services.notification.store.deliveries import Delivery
 from services.runtime import outbox
 from services.runtime.db import Connection
@@ -115,13 +116,18 @@ class Sender:
         await self._finish_sent(delivery)
 
     async def _why_not_now(self, delivery: Delivery) -> str | None:
-        """Again at sending: the organisation erased, or the occasion passed meanwhile (the
-        forum cancelled, held or started since the fact was processed)."""
+        """Again at sending: the organisation erased, the recipient unsubscribed from
+        invitations, or the occasion passed meanwhile (the forum cancelled, held or started
+        since the fact was processed) — a mail may wait hours for its relay."""
         if delivery.mail is None:
             return "the organisation's personal data was erased"
         async with self._pool.acquire() as conn:
             if delivery.organization_id and await known.is_erased(conn, delivery.organization_id):
                 return "the organisation's personal data was erased"
+            if delivery.mail.kind is Kind.FORUM_INVITATION and await unsubscribes.among(
+                conn, [delivery.recipient_hash]
+            ):
+                return UNSUBSCRIBED
             forum = await known.forum(conn, delivery.forum_id) if delivery.forum_id else None
         return why_not_send(
             delivery.mail.kind,

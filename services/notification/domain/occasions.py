@@ -18,6 +18,7 @@ BEFORE_THE_FORUM = frozenset(
         Kind.FORUM_CANCELLED,
     }
 )
+UNSUBSCRIBED = "the recipient unsubscribed from invitations"
 # What may still be said about a forum that has been cancelled.
 ABOUT_A_CANCELLATION = frozenset({Kind.FORUM_CANCELLED, Kind.REGISTRATION_CANCELLED})
 

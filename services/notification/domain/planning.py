@@ -26,7 +26,7 @@ from services.notification.domain.mails import (
     Recipient,
     RegistrationFacts,
 )
-from services.notification.domain.occasions import why_not_send
+from services.notification.domain.occasions import UNSUBSCRIBED, why_not_send
 from services.notification.domain.recipients import calendar_uid, recipient_hash
 
 # forum.updated changes these, and only these, make a mail (and a new .ics) worth sending.
@@ -86,7 +86,7 @@ def _planned(
         forum_status=forum_status,
     )
     if reason is None and unsubscribed:
-        reason = "the recipient unsubscribed from invitations"
+        reason = UNSUBSCRIBED
     return Planned(
         mail=mail,
         recipient_hash=recipient_hash(mail.recipient.address),
