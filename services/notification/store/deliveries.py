@@ -26,6 +26,13 @@ COLUMNS = (
 )
 
 
+INSERTED = (
+    "id, source_event_id, source_event_type, kind, language, recipient_hash, mail,"
+    " organization_id, forum_id, registration_id, status, reason, next_attempt_at, message_id,"
+    " correlation_id, event_occurred_at"
+)
+
+
 @dataclass(frozen=True)
 class Delivery:
     id: UUID
@@ -85,12 +92,14 @@ async def insert_planned(
         for item in planned
     ]
     inserted = await conn.fetch(
-        "INSERT INTO notification.deliveries (id, source_event_id, source_event_type, kind,"
-        " language, recipient_hash, mail, organization_id, forum_id, registration_id, status,"
-        " reason, next_attempt_at, message_id, correlation_id, event_occurred_at)"
-        " SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],"
-        " $6::text[], $7::text[]::jsonb[], $8::uuid[], $9::uuid[], $10::uuid[], $11::text[],"
-        " $12::text[], $13::timestamptz[], $14::text[], $15::text[], $16::timestamptz[])"
+        f"INSERT INTO notification.deliveries ({INSERTED})"
+        f" SELECT {INSERTED} FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[],"
+        " $5::text[], $6::text[], $7::text[]::jsonb[], $8::uuid[], $9::uuid[], $10::uuid[],"
+        " $11::text[], $12::text[], $13::timestamptz[], $14::text[], $15::text[],"
+        f" $16::timestamptz[]) WITH ORDINALITY AS planned ({INSERTED}, position)"
+        # In the order planned: plan_order (the identity) follows it (mail to one address is
+        # sent in that order, claim_due).
+        " ORDER BY position"
         " ON CONFLICT (source_event_id, recipient_hash, kind) DO NOTHING RETURNING status",
         *[list(column) for column in zip(*rows, strict=True)],
     )
@@ -117,8 +126,8 @@ async def claim_due(
         "   AND NOT EXISTS (SELECT 1 FROM notification.deliveries e"
         "     WHERE e.recipient_hash = c.recipient_hash"
         "     AND e.status IN ('queued', 'retrying', 'sending')"
-        "     AND (e.created_at, e.id) < (c.created_at, c.id))"
-        "   ORDER BY c.next_attempt_at NULLS FIRST, c.created_at"
+        "     AND e.plan_order < c.plan_order)"
+        "   ORDER BY c.next_attempt_at NULLS FIRST, c.plan_order"
         "   LIMIT $1 FOR UPDATE OF c SKIP LOCKED)"
         f" RETURNING {COLUMNS}",
         limit,
