@@ -28,7 +28,12 @@ from schemas.registrations import (
     RegistrationPromoted,
 )
 from services.notification.domain import planning
-from services.notification.domain.known import KnownRegistration
+from services.notification.domain.known import (
+    ForumScheduling,
+    KnownOrganization,
+    KnownRegistration,
+)
+from services.notification.domain.mails import ForumFacts
 from services.notification.domain.planning import Links, Occasion, Planned
 from services.notification.domain.recipients import recipient_hash
 from services.notification.store import SCHEMA, deliveries, known, reminders, unsubscribes
@@ -102,6 +107,17 @@ class FactConsumer:
             calendar_domain=self._policy.mail_domain,
         )
 
+    def _scheduling_occasion(self, scheduling: ForumScheduling) -> Occasion:
+        return Occasion(
+            event_id=scheduling.event_id,
+            event_type=str(ForumScheduled.model_fields["type"].default),
+            correlation_id=scheduling.correlation_id,
+            occurred_at=scheduling.occurred_at,
+            now=utc_now(),
+            max_age=self._policy.max_age,
+            calendar_domain=self._policy.mail_domain,
+        )
+
     async def _apply(self, conn: Connection, event: Envelope) -> list[Planned]:
         occasion = self._occasion(event)
         policy = self._policy
@@ -110,13 +126,15 @@ class FactConsumer:
                 await _save_organization(conn, event)
                 return []
             case OrganizationInterested():
-                await _save_organization(conn, event)
-                return planning.organization_interested(
+                organization = await _save_organization(conn, event)
+                mails = planning.organization_interested(
                     occasion, event, _address(policy.staff_mailbox)
                 )
+                return mails + await self._invitations_owed(conn, organization, event)
             case PartnerJoined():
-                await _save_organization(conn, event)
-                return planning.partner_joined(occasion, event)
+                organization = await _save_organization(conn, event)
+                mails = planning.partner_joined(occasion, event)
+                return mails + await self._invitations_owed(conn, organization, event)
             case OrganizationErased():
                 await _erase(conn, event)
                 return []
@@ -135,6 +153,11 @@ class FactConsumer:
         reschedules = isinstance(event, ForumUpdated) and bool(
             planning.SCHEDULE_FIELDS & set(event.data.changed_fields)
         )
+        scheduling = (
+            ForumScheduling(event.event_id, event.occurred_at, event.correlation_id)
+            if isinstance(event, ForumScheduled)
+            else None
+        )
         forum = await known.save_forum(
             conn,
             forum_id=data.forum_id,
@@ -148,6 +171,7 @@ class FactConsumer:
             status=data.status,
             reschedules=reschedules,
             occurred_at=event.occurred_at,
+            scheduling=scheduling,
         )
         if forum.status == "scheduled":
             await reminders.schedule(conn, forum.id, forum.starts_at, self._policy.reminder_lead)
@@ -155,9 +179,37 @@ class FactConsumer:
             registered = await known.registrations_of(conn, forum.id)
             return planning.forum_updated(occasion, event, forum, registered, self._policy.links)
         invited = await known.invited_to(conn, open_forum=data.audience == "open")
+        return await self._invitations(conn, occasion, _scheduled_forum(event), invited)
+
+    async def _invitations(
+        self,
+        conn: Connection,
+        occasion: Occasion,
+        forum: ForumFacts,
+        invited: list[KnownOrganization],
+    ) -> list[Planned]:
         hashes = [recipient_hash(o.contact.address) for o in invited if o.contact is not None]
         unsubscribed = await unsubscribes.among(conn, hashes)
-        return planning.forum_scheduled(occasion, event, invited, unsubscribed, self._policy.links)
+        return planning.forum_scheduled(occasion, forum, invited, unsubscribed, self._policy.links)
+
+    async def _invitations_owed(
+        self,
+        conn: Connection,
+        organization: KnownOrganization,
+        event: PartnerJoined | OrganizationInterested,
+    ) -> list[Planned]:
+        """Invitations to forums scheduled after this fact occurred whose scheduling was
+        processed first (another topic): the organisation was invited then, by occurrence."""
+        if organization.status not in ("partner", "interested") or organization.contact is None:
+            return []
+        planned: list[Planned] = []
+        later = await known.scheduled_after(
+            conn, event.occurred_at, open_only=organization.status != "partner"
+        )
+        for forum, scheduling in later:
+            occasion = self._scheduling_occasion(scheduling)
+            planned += await self._invitations(conn, occasion, forum.facts(), [organization])
+        return planned
 
     async def _registration(
         self,
@@ -203,13 +255,26 @@ async def _forum_ended(
     return planning.forum_held(occasion, event, forum, registered)
 
 
+def _scheduled_forum(event: ForumScheduled) -> ForumFacts:
+    data = event.data
+    return ForumFacts(
+        id=data.forum_id,
+        title=data.title,
+        format=data.format,
+        venue=data.venue,
+        starts_at=data.starts_at,
+        ends_at=data.ends_at,
+        registration_deadline=data.registration_deadline,
+    )
+
+
 async def _save_organization(
     conn: Connection,
     event: OrganizationRegistered | OrganizationInterested | PartnerJoined | PartnerLeft,
-) -> None:
+) -> KnownOrganization:
     data = event.data
     contact = getattr(data, "contact", None)
-    await known.save_organization(
+    return await known.save_organization(
         conn,
         organization_id=data.organization_id,
         name=data.name,

@@ -28,6 +28,7 @@ class KnownForum:
     audience: str | None
     status: str  # scheduled, held, cancelled
     sequence: int  # how often its time or venue changed (.ics SEQUENCE)
+    updated_at: datetime  # when the fact occurred that the row holds
 
     def facts(self, registration_url: str | None = None) -> ForumFacts:
         return ForumFacts(
@@ -40,6 +41,15 @@ class KnownForum:
             registration_deadline=self.registration_deadline,
             registration_url=registration_url,
         )
+
+
+@dataclass(frozen=True)
+class ForumScheduling:
+    """The fact that scheduled a forum: the source of its invitations."""
+
+    event_id: UUID
+    occurred_at: datetime
+    correlation_id: str | None
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from schemas.forums import ForumCancelled, ForumHeld, ForumScheduled, ForumUpdated
+from schemas.forums import ForumCancelled, ForumHeld, ForumUpdated
 from schemas.organizations import OrganizationInterested, PartnerJoined
 from schemas.registrations import (
     RegistrationCancelled,
@@ -107,8 +107,14 @@ def recipient_of(contact: Contact | None) -> Recipient | None:
 # --- registrations ------------------------------------------------------------------------
 
 
-def _forum_of(data: RegistrationPayload, known: KnownForum | None) -> ForumFacts:
-    """The forum as the registration fact tells it; the read model adds the deadline."""
+def _forum_of(
+    data: RegistrationPayload, known: KnownForum | None, occurred_at: datetime
+) -> ForumFacts:
+    """The forum as the read model knows it when that is newer than the registration fact
+    (a forum.updated processed first, from the other topic: the mail tells the new time);
+    else as the fact tells it."""
+    if known is not None and known.updated_at >= occurred_at:
+        return known.facts()
     summary = data.forum
     return ForumFacts(
         id=data.forum_id,
@@ -164,7 +170,7 @@ def registration_made(
     mail = Mail(
         kind=Kind.REGISTRATION_CONFIRMED if confirmed else Kind.REGISTRATION_WAITLISTED,
         recipient=recipient,
-        forum=_forum_of(data, forum),
+        forum=_forum_of(data, forum, occasion.occurred_at),
         registration=_registration(data, cancel_url),
         calendar=calendar,
     )
@@ -186,7 +192,7 @@ def registration_promoted(
     mail = Mail(
         kind=Kind.REGISTRATION_PROMOTED,
         recipient=recipient,
-        forum=_forum_of(data, forum),
+        forum=_forum_of(data, forum, occasion.occurred_at),
         registration=_registration(data, cancel_url),
         calendar=_calendar(
             occasion, data.forum_id, data.registration_id, _sequence(forum), cancel=False
@@ -212,7 +218,7 @@ def registration_cancelled(
     mail = Mail(
         kind=Kind.REGISTRATION_CANCELLED,
         recipient=recipient,
-        forum=_forum_of(data, forum),
+        forum=_forum_of(data, forum, occasion.occurred_at),
         registration=_registration(data, None),
         calendar=calendar,
         reason=data.reason,
@@ -241,24 +247,15 @@ def _sequence(forum: KnownForum | None) -> int:
 
 def forum_scheduled(
     occasion: Occasion,
-    event: ForumScheduled,
+    forum: ForumFacts,
     invited: Sequence[KnownOrganization],
     unsubscribed: set[str],
     links: Links,
 ) -> list[Planned]:
     """`invited`: the organisations to invite (every partner; for an open forum also every
-    interested organisation); `unsubscribed`: recipient hashes that asked for no invitations."""
-    data = event.data
-    forum = ForumFacts(
-        id=data.forum_id,
-        title=data.title,
-        format=data.format,
-        venue=data.venue,
-        starts_at=data.starts_at,
-        ends_at=data.ends_at,
-        registration_deadline=data.registration_deadline,
-        registration_url=links.registration_url(data.forum_id),
-    )
+    interested organisation); `unsubscribed`: recipient hashes that asked for no invitations.
+    `occasion` is the forum.scheduled fact, also when an organisation's own fact comes later."""
+    forum = forum.model_copy(update={"registration_url": links.registration_url(forum.id)})
     planned = []
     for organization in invited:
         if organization.contact is None:
