@@ -33,7 +33,7 @@ from services.notification.domain.known import (
     KnownOrganization,
     KnownRegistration,
 )
-from services.notification.domain.mails import ForumFacts
+from services.notification.domain.mails import ForumFacts, forum_facts
 from services.notification.domain.planning import Links, Occasion, Planned
 from services.notification.domain.recipients import recipient_hash
 from services.notification.store import SCHEMA, deliveries, known, reminders, unsubscribes
@@ -179,7 +179,8 @@ class FactConsumer:
             registered = await known.registrations_of(conn, forum.id)
             return planning.forum_updated(occasion, event, forum, registered, self._policy.links)
         invited = await known.invited_to(conn, open_forum=data.audience == "open")
-        return await self._invitations(conn, occasion, _scheduled_forum(event), invited)
+        scheduled = forum_facts(data.forum_id, data, data.registration_deadline)
+        return await self._invitations(conn, occasion, scheduled, invited)
 
     async def _invitations(
         self,
@@ -253,19 +254,6 @@ async def _forum_ended(
     if isinstance(event, ForumCancelled):
         return planning.forum_cancelled(occasion, event, forum, registered)
     return planning.forum_held(occasion, event, forum, registered)
-
-
-def _scheduled_forum(event: ForumScheduled) -> ForumFacts:
-    data = event.data
-    return ForumFacts(
-        id=data.forum_id,
-        title=data.title,
-        format=data.format,
-        venue=data.venue,
-        starts_at=data.starts_at,
-        ends_at=data.ends_at,
-        registration_deadline=data.registration_deadline,
-    )
 
 
 async def _save_organization(

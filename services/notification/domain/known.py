@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from services.notification.domain.mails import ForumFacts, Recipient
+from services.notification.domain.mails import ForumFacts, Recipient, forum_facts
 
 
 @dataclass(frozen=True)
@@ -30,17 +30,8 @@ class KnownForum:
     sequence: int  # how often its time or venue changed (.ics SEQUENCE)
     updated_at: datetime  # when the fact occurred that the row holds
 
-    def facts(self, registration_url: str | None = None) -> ForumFacts:
-        return ForumFacts(
-            id=self.id,
-            title=self.title,
-            format=self.format,
-            venue=self.venue,
-            starts_at=self.starts_at,
-            ends_at=self.ends_at,
-            registration_deadline=self.registration_deadline,
-            registration_url=registration_url,
-        )
+    def facts(self) -> ForumFacts:
+        return forum_facts(self.id, self, self.registration_deadline)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from services.notification.domain.mails import (
     Mail,
     Recipient,
     RegistrationFacts,
+    forum_facts,
 )
 from services.notification.domain.occasions import UNSUBSCRIBED, why_not_send
 from services.notification.domain.recipients import calendar_uid, recipient_hash
@@ -115,16 +116,7 @@ def _forum_of(
     else as the fact tells it."""
     if known is not None and known.updated_at >= occurred_at:
         return known.facts()
-    summary = data.forum
-    return ForumFacts(
-        id=data.forum_id,
-        title=summary.title,
-        format=summary.format,
-        venue=summary.venue,
-        starts_at=summary.starts_at,
-        ends_at=summary.ends_at,
-        registration_deadline=known.registration_deadline if known else None,
-    )
+    return forum_facts(data.forum_id, data.forum, known.registration_deadline if known else None)
 
 
 def _registration(data: RegistrationPayload, cancel_url: str | None) -> RegistrationFacts:
