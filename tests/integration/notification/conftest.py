@@ -181,12 +181,26 @@ async def running_notification(settings: Settings) -> AsyncIterator[httpx.AsyncC
 
 
 @contextlib.asynccontextmanager
-async def running_platform(settings: Settings) -> AsyncIterator[Platform]:
+async def running_platform(
+    settings: Settings, *, notification_in_process: bool = True
+) -> AsyncIterator[Platform]:
+    """Mailbox, registration and notification in this event loop; without notification when
+    the test runs it as its own process (tests.service_process) on the settings' port."""
     async with (
         running_mailbox(settings) as mailbox,
         running_registration(settings) as registration,
-        running_notification(settings) as notification,
+        contextlib.AsyncExitStack() as stack,
     ):
+        if notification_in_process:
+            notification = await stack.enter_async_context(running_notification(settings))
+        else:
+            notification = await stack.enter_async_context(
+                httpx.AsyncClient(
+                    base_url=f"http://127.0.0.1:{settings.notification_port}",
+                    headers=STAFF,
+                    timeout=30,
+                )
+            )
         yield Platform(settings, registration, notification, mailbox)
 
 

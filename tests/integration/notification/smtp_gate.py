@@ -26,6 +26,8 @@ class SmtpGate:
     refused: set[str] = field(default_factory=set)
     # Every answer given to a DATA, in order (what the relay saw).
     answers: list[str] = field(default_factory=list)
+    # How long each message takes to pass on (a slow relay).
+    delay_seconds: float = 0.0
     _server: asyncio.Server | None = None
     _sessions: list[SMTP] = field(default_factory=list)
 
@@ -45,6 +47,8 @@ class SmtpGate:
         if self.answer is not None:
             self.answers.append(self.answer)
             return self.answer
+        if self.delay_seconds:
+            await asyncio.sleep(self.delay_seconds)
         await aiosmtplib.send(
             envelope.original_content or b"",
             sender=envelope.mail_from,
