@@ -4,7 +4,7 @@ changes nothing and plans nothing twice. Sending happens later (sender.py), neve
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
 
@@ -29,7 +29,9 @@ from schemas.registrations import (
 )
 from services.notification.domain import planning
 from services.notification.domain.known import (
-    ForumScheduling,
+    FactRef,
+    ForumEnding,
+    KnownForum,
     KnownOrganization,
     KnownRegistration,
 )
@@ -86,40 +88,33 @@ class FactConsumer:
         event = _parsed(raw)
         entry = InboxEntry(CONSUMER, str(event.event_id))
         unit = unit_of_work.claiming(self._pool, schema=SCHEMA, entry=entry)
+        now = utc_now()
         try:
             async with unit() as conn:
                 planned = await self._apply(conn, event)
                 await deliveries.insert_planned(
-                    conn, planned, mail_domain=self._policy.mail_domain, now=utc_now()
+                    conn,
+                    planned,
+                    mail_domain=self._policy.mail_domain,
+                    now=now,
                 )
         except AlreadyProcessed:
             return Outcome.DUPLICATE
         return Outcome.PROCESSED
 
-    def _occasion(self, event: Envelope) -> Occasion:
+    def _occasion(self, fact: FactRef) -> Occasion:
         return Occasion(
-            event_id=event.event_id,
-            event_type=event.type,
-            correlation_id=event.correlation_id,
-            occurred_at=event.occurred_at,
-            now=utc_now(),
-            max_age=self._policy.max_age,
-            calendar_domain=self._policy.mail_domain,
-        )
-
-    def _scheduling_occasion(self, scheduling: ForumScheduling) -> Occasion:
-        return Occasion(
-            event_id=scheduling.event_id,
-            event_type=str(ForumScheduled.model_fields["type"].default),
-            correlation_id=scheduling.correlation_id,
-            occurred_at=scheduling.occurred_at,
+            event_id=fact.event_id,
+            event_type=fact.event_type,
+            correlation_id=fact.correlation_id,
+            occurred_at=fact.occurred_at,
             now=utc_now(),
             max_age=self._policy.max_age,
             calendar_domain=self._policy.mail_domain,
         )
 
     async def _apply(self, conn: Connection, event: Envelope) -> list[Planned]:
-        occasion = self._occasion(event)
+        occasion = self._occasion(_fact_of(event))
         policy = self._policy
         match event:
             case OrganizationRegistered() | PartnerLeft():
@@ -141,7 +136,7 @@ class FactConsumer:
             case ForumScheduled() | ForumUpdated():
                 return await self._forum_scheduled_or_updated(conn, event, occasion)
             case ForumCancelled() | ForumHeld():
-                return await _forum_ended(conn, event, occasion)
+                return await self._forum_ended(conn, event, occasion)
             case RegistrationMade() | RegistrationPromoted() | RegistrationCancelled():
                 return await self._registration(conn, event, occasion)
         return []
@@ -153,11 +148,7 @@ class FactConsumer:
         reschedules = isinstance(event, ForumUpdated) and bool(
             planning.SCHEDULE_FIELDS & set(event.data.changed_fields)
         )
-        scheduling = (
-            ForumScheduling(event.event_id, event.occurred_at, event.correlation_id)
-            if isinstance(event, ForumScheduled)
-            else None
-        )
+        scheduling = _fact_of(event) if isinstance(event, ForumScheduled) else None
         forum = await known.save_forum(
             conn,
             forum_id=data.forum_id,
@@ -208,9 +199,38 @@ class FactConsumer:
             conn, event.occurred_at, open_only=organization.status != "partner"
         )
         for forum, scheduling in later:
-            occasion = self._scheduling_occasion(scheduling)
+            occasion = self._occasion(scheduling)
             planned += await self._invitations(conn, occasion, forum.facts(), [organization])
         return planned
+
+    async def _forum_ended(
+        self, conn: Connection, event: ForumCancelled | ForumHeld, occasion: Occasion
+    ) -> list[Planned]:
+        ending = _ending(event)
+        status = "cancelled" if ending.cancelled else "held"
+        forum = await known.save_forum_ending(conn, event.data.forum_id, status, ending)
+        await reminders.cancel(conn, event.data.forum_id)
+        if forum is None:
+            log.warning("%s of forum %s before it was scheduled: no mail", event.type, event.key)
+            return []
+        registered = await known.registrations_of(conn, forum.id)
+        return planning.forum_ended(occasion, ending, forum, registered)
+
+    async def _ending_owed(
+        self,
+        conn: Connection,
+        forum: KnownForum | None,
+        registration: KnownRegistration,
+        occurred_at: datetime,
+    ) -> list[Planned]:
+        """The thanks or cancellation of a forum held or cancelled after this registration's
+        fact occurred, when the forum's fact was processed first (another topic)."""
+        if forum is None or forum.status == "scheduled":
+            return []
+        ending = await known.ending_of(conn, forum.id)
+        if ending is None or ending.fact.occurred_at < occurred_at:
+            return []
+        return planning.forum_ended(self._occasion(ending.fact), ending, forum, [registration])
 
     async def _registration(
         self,
@@ -229,6 +249,16 @@ class FactConsumer:
         if erased:
             return []  # no mail to a contact whose data was erased, not even from an old fact
         forum = await known.forum(conn, data.forum_id)
+        owed = await self._ending_owed(conn, forum, saved, event.occurred_at)
+        return self._registration_mails(event, occasion, forum, saved) + owed
+
+    def _registration_mails(
+        self,
+        event: RegistrationMade | RegistrationPromoted | RegistrationCancelled,
+        occasion: Occasion,
+        forum: KnownForum | None,
+        saved: KnownRegistration,
+    ) -> list[Planned]:
         links = self._policy.links
         match event:
             case RegistrationMade():
@@ -239,21 +269,6 @@ class FactConsumer:
                 )
             case RegistrationCancelled():
                 return planning.registration_cancelled(occasion, event, forum)
-
-
-async def _forum_ended(
-    conn: Connection, event: ForumCancelled | ForumHeld, occasion: Occasion
-) -> list[Planned]:
-    status = "cancelled" if isinstance(event, ForumCancelled) else "held"
-    forum = await known.save_forum_status(conn, event.data.forum_id, status, event.occurred_at)
-    await reminders.cancel(conn, event.data.forum_id)
-    if forum is None:
-        log.warning("%s of forum %s before it was scheduled: no mail", event.type, event.key)
-        return []
-    registered = await known.registrations_of(conn, forum.id)
-    if isinstance(event, ForumCancelled):
-        return planning.forum_cancelled(occasion, event, forum, registered)
-    return planning.forum_held(occasion, event, forum, registered)
 
 
 async def _save_organization(
@@ -276,6 +291,19 @@ async def _erase(conn: Connection, event: OrganizationErased) -> None:
     data = event.data
     await known.erase_organization(conn, data.organization_id, data.erased_at)
     await deliveries.erase_organization(conn, data.organization_id, data.registration_ids)
+
+
+def _fact_of(event: Envelope) -> FactRef:
+    return FactRef(event.event_id, event.type, event.occurred_at, event.correlation_id)
+
+
+def _ending(event: ForumCancelled | ForumHeld) -> ForumEnding:
+    if isinstance(event, ForumCancelled):
+        return ForumEnding(_fact_of(event), event.data.reason, None, frozenset())
+    data = event.data
+    return ForumEnding(
+        _fact_of(event), None, data.outcomes, frozenset(data.attended_registration_ids)
+    )
 
 
 def _known(

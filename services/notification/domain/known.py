@@ -35,12 +35,28 @@ class KnownForum:
 
 
 @dataclass(frozen=True)
-class ForumScheduling:
-    """The fact that scheduled a forum: the source of its invitations."""
+class FactRef:
+    """A fact whose mail may still be planned later (for an organisation or registration whose
+    own fact is processed after it): its identity, type, time and chain."""
 
     event_id: UUID
+    event_type: str
     occurred_at: datetime
     correlation_id: str | None
+
+
+@dataclass(frozen=True)
+class ForumEnding:
+    """The fact that held or cancelled a forum, with what its last mails say."""
+
+    fact: FactRef
+    reason: str | None  # forum.cancelled: why
+    outcomes: str | None  # forum.held: what it achieved
+    attended_registration_ids: frozenset[UUID]  # forum.held; empty: every confirmed one
+
+    @property
+    def cancelled(self) -> bool:
+        return self.fact.event_type == "forum.cancelled"
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from schemas.forums import ForumCancelled, ForumHeld, ForumUpdated
+from schemas.forums import ForumUpdated
 from schemas.organizations import OrganizationInterested, PartnerJoined
 from schemas.registrations import (
     RegistrationCancelled,
@@ -17,7 +17,12 @@ from schemas.registrations import (
     RegistrationFacts as RegistrationPayload,
 )
 from schemas.vocabulary import Contact
-from services.notification.domain.known import KnownForum, KnownOrganization, KnownRegistration
+from services.notification.domain.known import (
+    ForumEnding,
+    KnownForum,
+    KnownOrganization,
+    KnownRegistration,
+)
 from services.notification.domain.mails import (
     Calendar,
     ForumFacts,
@@ -303,9 +308,21 @@ def forum_updated(
     return planned
 
 
-def forum_cancelled(
+def forum_ended(
     occasion: Occasion,
-    event: ForumCancelled,
+    ending: ForumEnding,
+    forum: KnownForum,
+    registered: Iterable[KnownRegistration],
+) -> list[Planned]:
+    """The forum's last word to its registrations: its cancellation, or the thanks."""
+    if ending.cancelled:
+        return _forum_cancelled(occasion, ending, forum, registered)
+    return _forum_held(occasion, ending, forum, registered)
+
+
+def _forum_cancelled(
+    occasion: Occasion,
+    ending: ForumEnding,
     forum: KnownForum,
     registered: Iterable[KnownRegistration],
 ) -> list[Planned]:
@@ -328,17 +345,20 @@ def forum_cancelled(
             calendar=_calendar(occasion, forum.id, registration.id, forum.sequence, cancel=True)
             if had_seat
             else None,
-            reason=event.data.reason,
+            reason=ending.reason,
         )
         planned.append(_registrations_mail(occasion, mail, registration, "cancelled"))
     return planned
 
 
-def forum_held(
-    occasion: Occasion, event: ForumHeld, forum: KnownForum, registered: Iterable[KnownRegistration]
+def _forum_held(
+    occasion: Occasion,
+    ending: ForumEnding,
+    forum: KnownForum,
+    registered: Iterable[KnownRegistration],
 ) -> list[Planned]:
     """Thanks to the attended registrations; to every confirmed one when none were listed."""
-    attended = set(event.data.attended_registration_ids)
+    attended = ending.attended_registration_ids
     planned = []
     for registration in registered:
         taking_part = (
@@ -351,7 +371,7 @@ def forum_held(
             recipient=registration.contact,
             forum=forum.facts(),
             registration=_known_registration(registration, None),
-            outcomes=event.data.outcomes,
+            outcomes=ending.outcomes,
         )
         planned.append(_registrations_mail(occasion, mail, registration, "held"))
     return planned

@@ -10,7 +10,8 @@ from uuid import UUID
 import asyncpg
 
 from services.notification.domain.known import (
-    ForumScheduling,
+    FactRef,
+    ForumEnding,
     KnownForum,
     KnownOrganization,
     KnownRegistration,
@@ -123,6 +124,7 @@ async def is_erased(conn: Connection, organization_id: UUID) -> bool:
 # --- forums ---------------------------------------------------------------------------------
 
 
+SCHEDULED = "forum.scheduled"
 FORUM_COLUMNS = (
     "id, title, format, venue, starts_at, ends_at, registration_deadline, audience, status,"
     " sequence, updated_at"
@@ -147,7 +149,7 @@ async def save_forum(
     status: str,
     reschedules: bool,
     occurred_at: datetime,
-    scheduling: ForumScheduling | None = None,
+    scheduling: FactRef | None = None,
 ) -> KnownForum:
     """The forum as scheduled or updated; `reschedules`: its time or venue changed, so every
     .ics from now on carries a higher SEQUENCE; `scheduling`: the fact that scheduled it (kept
@@ -192,23 +194,50 @@ async def save_forum(
     return _forum(row)
 
 
-async def save_forum_status(
-    conn: Connection, forum_id: UUID, status: str, occurred_at: datetime
+async def save_forum_ending(
+    conn: Connection, forum_id: UUID, status: str, ending: ForumEnding
 ) -> KnownForum | None:
-    """Held or cancelled; None when the forum's scheduling fact has not arrived (yet)."""
+    """Held or cancelled, with the fact that said so; None when the forum's scheduling fact
+    has not arrived (yet)."""
+    fact = ending.fact
     row = await conn.fetchrow(
-        "UPDATE notification.forums SET status = $2, updated_at = greatest(updated_at, $3)"
+        "UPDATE notification.forums SET status = $2, updated_at = greatest(updated_at, $3),"
+        " ended_event_id = $4, ended_event_type = $5, ended_at = $3, ended_correlation_id = $6,"
+        " end_reason = $7, outcomes = $8, attended_registration_ids = $9::uuid[]"
         f" WHERE id = $1 RETURNING {FORUM_COLUMNS}",
         forum_id,
         status,
-        occurred_at,
+        fact.occurred_at,
+        fact.event_id,
+        fact.event_type,
+        fact.correlation_id,
+        ending.reason,
+        ending.outcomes,
+        sorted(ending.attended_registration_ids),
     )
     return _forum(row) if row else None
 
 
+async def ending_of(conn: Connection, forum_id: UUID) -> ForumEnding | None:
+    row = await conn.fetchrow(
+        "SELECT ended_event_id, ended_event_type, ended_at, ended_correlation_id, end_reason,"
+        " outcomes, attended_registration_ids FROM notification.forums"
+        " WHERE id = $1 AND ended_event_id IS NOT NULL",
+        forum_id,
+    )
+    if row is None:
+        return None
+    fact = FactRef(
+        row["ended_event_id"], row["ended_event_type"], row["ended_at"], row["ended_correlation_id"]
+    )
+    return ForumEnding(
+        fact, row["end_reason"], row["outcomes"], frozenset(row["attended_registration_ids"])
+    )
+
+
 async def scheduled_after(
     conn: Connection, moment: datetime, *, open_only: bool
-) -> list[tuple[KnownForum, ForumScheduling]]:
+) -> list[tuple[KnownForum, FactRef]]:
     """Forums still scheduled whose scheduling fact occurred after `moment` (only open forums
     when `open_only`), each with that fact."""
     rows = await conn.fetch(
@@ -222,8 +251,11 @@ async def scheduled_after(
     return [
         (
             _forum(row),
-            ForumScheduling(
-                row["scheduled_event_id"], row["scheduled_at"], row["scheduled_correlation_id"]
+            FactRef(
+                row["scheduled_event_id"],
+                SCHEDULED,
+                row["scheduled_at"],
+                row["scheduled_correlation_id"],
             ),
         )
         for row in rows
