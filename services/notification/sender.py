@@ -26,7 +26,8 @@ from schemas.notifications import (
 from schemas.topics import Topic
 from services.notification import metrics
 from services.notification.compose import MailNotComposable, compose
-from services.notification.domain.mails import Kind
+from services.notification.domain.known import KnownForum
+from services.notification.domain.mails import ForumFacts, Kind
 from services.notification.domain.occasions import UNSUBSCRIBED, why_not_send
 from services.notification.mailer import Mailer, SendFailed
 from services.notification.store import SCHEMA, deliveries, known, unsubscribes
@@ -134,7 +135,8 @@ class Sender:
             occurred_at=delivery.event_occurred_at,
             now=utc_now(),
             max_age=self._policy.max_age,
-            forum=delivery.mail.forum,
+            # The forum as it is now (moved since the mail was planned?), else as planned.
+            forum=_as_known_now(delivery.mail.forum, forum),
             forum_status=forum.status if forum else None,
         )
 
@@ -187,6 +189,20 @@ class Sender:
             state = await deliveries.queue_state(conn, utc_now())
         metrics.RETRY_QUEUE.set(state.retrying)
         metrics.OLDEST_QUEUED.set(state.oldest_queued_seconds)
+
+
+def _as_known_now(planned: ForumFacts | None, known_now: KnownForum | None) -> ForumFacts | None:
+    """The mail's forum with the times and deadline the read model holds now."""
+    if planned is None or known_now is None:
+        return planned
+    current = known_now.facts()
+    return planned.model_copy(
+        update={
+            "starts_at": current.starts_at,
+            "ends_at": current.ends_at,
+            "registration_deadline": current.registration_deadline,
+        }
+    )
 
 
 async def _emit(conn: Connection, event: Envelope, delivery: Delivery) -> None:

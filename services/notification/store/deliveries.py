@@ -64,10 +64,16 @@ def _delivery(row: asyncpg.Record) -> Delivery:
 
 
 async def insert_planned(
-    conn: Connection, planned: Sequence[Planned], *, mail_domain: str, now: datetime
+    conn: Connection,
+    planned: Sequence[Planned],
+    *,
+    mail_domain: str,
+    now: datetime,
+    not_before: datetime | None = None,
 ) -> int:
-    """Write the planned deliveries; one already there for the same (event, recipient, kind)
-    stays as it is. Returns how many were new."""
+    """Write the planned deliveries, due `not_before` (default now); one already there for the
+    same (event, recipient, kind) stays as it is. Returns how many were new."""
+    due = not_before or now
     if not planned:
         return 0
     rows = [
@@ -84,7 +90,7 @@ async def insert_planned(
             item.registration_id,
             "suppressed" if item.suppressed else "queued",
             item.suppressed,
-            None if item.suppressed else now,
+            None if item.suppressed else due,
             message_id(item.occasion.event_id, item.recipient_hash, item.mail.kind, mail_domain),
             item.occasion.correlation_id,
             item.occasion.occurred_at,
