@@ -127,12 +127,16 @@ class FactConsumer:
                 return []
             case OrganizationInterested():
                 organization = await _save_organization(conn, event)
+                if await known.is_erased(conn, organization.id):
+                    return []  # an old fact read again (a replay): its contact is gone
                 mails = planning.organization_interested(
                     occasion, event, _address(policy.staff_mailbox)
                 )
                 return mails + await self._invitations_owed(conn, organization, event)
             case PartnerJoined():
                 organization = await _save_organization(conn, event)
+                if await known.is_erased(conn, organization.id):
+                    return []
                 mails = planning.partner_joined(occasion, event)
                 return mails + await self._invitations_owed(conn, organization, event)
             case OrganizationErased():

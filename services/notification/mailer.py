@@ -4,6 +4,7 @@ reused, and every failure told apart as transient (try again later) or permanent
 import asyncio
 import contextlib
 import logging
+import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -13,6 +14,7 @@ log = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 30.0
 PORTS = {"smtp": 25, "smtps": 465}
+EMAIL_ADDRESS = re.compile(r"<?[^\s<>@]+@[^\s<>@]+>?")
 
 
 class InvalidSmtpUrl(ValueError):
@@ -134,9 +136,18 @@ def _classified(error: Exception) -> SendFailed:
         return SendFailed(f"SMTP login refused ({error.code})", permanent=False)
     if isinstance(error, aiosmtplib.SMTPResponseException):
         return SendFailed(
-            f"SMTP {error.code}: {error.message[:200]}", permanent=500 <= error.code < 600
+            f"SMTP {error.code}: {_without_addresses(error.message)[:200]}",
+            permanent=500 <= error.code < 600,
         )
-    return SendFailed(f"{type(error).__name__}: {str(error)[:200]}", permanent=False)
+    text = _without_addresses(str(error))
+    return SendFailed(f"{type(error).__name__}: {text[:200]}", permanent=False)
+
+
+def _without_addresses(text: str) -> str:
+    """The relay's words without any e-mail address in them: many name the recipient
+    ("550 <ana@example.org>: rejected"), and the reason goes to the deliveries table, the log
+    and notification.failed, none of which may hold an address (erasure keeps only its hash)."""
+    return EMAIL_ADDRESS.sub("<address>", text)
 
 
 def _codes(codes: list[int]) -> str:

@@ -24,6 +24,9 @@ class SmtpGate:
     answer: str | None = None
     # Recipients refused at RCPT TO with 550, for good.
     refused: set[str] = field(default_factory=set)
+    # Recipients whose message is refused after DATA with a 550 that names them, as many
+    # relays answer.
+    refused_naming: set[str] = field(default_factory=set)
     # Every answer given to a DATA, in order (what the relay saw).
     answers: list[str] = field(default_factory=list)
     # How long each message takes to pass on (a slow relay).
@@ -47,6 +50,9 @@ class SmtpGate:
         if self.answer is not None:
             self.answers.append(self.answer)
             return self.answer
+        named = [address for address in envelope.rcpt_tos if address in self.refused_naming]
+        if named:
+            return f"550 5.7.1 <{named[0]}>: message refused by policy"
         if self.delay_seconds:
             await asyncio.sleep(self.delay_seconds)
         await aiosmtplib.send(
