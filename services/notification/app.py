@@ -104,7 +104,12 @@ async def running(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
             staff_mailbox=settings.staff_mailbox,
             mail_domain=mail_domain(settings),
         )
-        mailer = Mailer(target, settings.notification_smtp_connections)
+        mailer = Mailer(
+            target,
+            settings.notification_smtp_connections,
+            # With the wait for a connection (as long), a claim ends well before the timeout.
+            send_timeout=settings.notification_sending_timeout_seconds / 3,
+        )
         sender = Sender(
             host.pool,
             mailer,

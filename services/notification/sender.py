@@ -5,7 +5,9 @@ sent/failed emits notification.sent/failed through this service's outbox.
 
 A delivery is marked `sending` and committed before its mail goes out: another replica never
 takes it, and if this process dies mid-send the row is taken again after the sending timeout —
-the one case a mail can go twice, then with the same Message-ID.
+the one case a mail can go twice, then with the same Message-ID. So that a live process never
+holds a claim that long, a claimed mail waits at most a third of the sending timeout for a
+connection (else it is given back) and the relay at most another third (else it is retried).
 """
 
 import asyncio
@@ -29,7 +31,7 @@ from services.notification.compose import MailNotComposable, compose
 from services.notification.domain.known import KnownForum
 from services.notification.domain.mails import ForumFacts, Kind
 from services.notification.domain.occasions import UNSUBSCRIBED, why_not_send
-from services.notification.mailer import Mailer, SendFailed
+from services.notification.mailer import Mailer, NotAttempted, SendFailed
 from services.notification.store import SCHEMA, deliveries, known, unsubscribes
 from services.notification.store.deliveries import Delivery
 from services.runtime import outbox
@@ -107,14 +109,26 @@ class Sender:
         started = asyncio.get_running_loop().time()
         try:
             await self._mailer.send(
-                self._envelope_from, delivery.mail.recipient.address, message.as_bytes()
+                self._envelope_from,
+                delivery.mail.recipient.address,
+                message.as_bytes(),
+                slot_within=self._policy.sending_timeout.total_seconds() / 3,
             )
+        except NotAttempted:
+            await self._give_back(delivery)
+            return
         except SendFailed as failure:
+            metrics.SEND_DURATION.observe(asyncio.get_running_loop().time() - started)
             await self._after_failure(delivery, failure)
             return
-        finally:
-            metrics.SEND_DURATION.observe(asyncio.get_running_loop().time() - started)
+        metrics.SEND_DURATION.observe(asyncio.get_running_loop().time() - started)
         await self._finish_sent(delivery)
+
+    async def _give_back(self, delivery: Delivery) -> None:
+        """Claimed but not sent (the relay slow, connections busy): due again at once, the
+        attempt not counted — claimed longer, another replica would take it too."""
+        async with self._pool.acquire() as conn:
+            await deliveries.give_back(conn, delivery.id)
 
     async def _why_not_now(self, delivery: Delivery) -> str | None:
         """Again at sending: the organisation erased, the recipient unsubscribed from

@@ -143,6 +143,16 @@ async def claim_due(
     return [_delivery(row) for row in rows]
 
 
+async def give_back(conn: Connection, delivery_id: UUID) -> None:
+    """A claimed delivery not attempted after all: due again now, its attempt not counted."""
+    await conn.execute(
+        "UPDATE notification.deliveries SET attempts = attempts - 1, claimed_at = NULL,"
+        " status = CASE WHEN attempts > 1 THEN 'retrying' ELSE 'queued' END"
+        " WHERE id = $1 AND status = 'sending'",
+        delivery_id,
+    )
+
+
 async def mark_sent(conn: Connection, delivery_id: UUID, at: datetime) -> bool:
     """Sent; False when the row was no longer ours to finish (erased meanwhile)."""
     result: str = await conn.execute(

@@ -14,6 +14,7 @@ from services.runtime.embedded import free_port
 
 TRY_LATER = "451 4.3.0 Mail system busy, try again later"
 NO_SUCH_MAILBOX = "550 5.1.1 Mailbox unavailable"
+HANG_SECONDS = 60.0
 
 
 @dataclass
@@ -31,6 +32,9 @@ class SmtpGate:
     answers: list[str] = field(default_factory=list)
     # How long each message takes to pass on (a slow relay).
     delay_seconds: float = 0.0
+    # While set, the relay takes the message and does not answer (then says 451, never
+    # passing it on): a relay that hangs.
+    hanging: bool = False
     _server: asyncio.Server | None = None
     _sessions: list[SMTP] = field(default_factory=list)
 
@@ -50,6 +54,10 @@ class SmtpGate:
         if self.answer is not None:
             self.answers.append(self.answer)
             return self.answer
+        if self.hanging:
+            self.answers.append("hung")
+            await asyncio.sleep(HANG_SECONDS)
+            return TRY_LATER
         named = [address for address in envelope.rcpt_tos if address in self.refused_naming]
         if named:
             return f"550 5.7.1 <{named[0]}>: message refused by policy"

@@ -3,10 +3,12 @@ gets every mail once it accepts again, retried from the deliveries table while t
 on; a relay's final no (550) ends a delivery `failed` with notification.failed, and staff send
 it again once the cause is mended."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 from uuid import uuid4
 
+import asyncpg
 import httpx
 import pytest
 from pydantic import SecretStr
@@ -215,3 +217,57 @@ async def test_a_final_no_ends_failed_and_staff_send_it_again_once_mended(
     again = await platform.notification.post(f"/v1/deliveries/{failed['id']}/retry")
     assert "only a failed delivery can be retried" in problem(again, 409, "delivery_id")["detail"]
     problem(await platform.notification.post(f"/v1/deliveries/{uuid4()}/retry"), 404)
+
+
+@pytest.fixture
+async def hung(settings: Settings) -> AsyncIterator[tuple[SmtpGate, Platform]]:
+    """A platform of its own, whose deliveries may be claimed for 3 s (one connection)."""
+    base = platform_settings(
+        settings, notification_sending_timeout_seconds=3.0, notification_smtp_connections=1
+    )
+    async with smtp_gate(base.mailbox_smtp_port) as gate:
+        through_gate = base.model_copy(update={"smtp_url": SecretStr(gate.url)})
+        async with running_platform(through_gate) as platform:
+            yield gate, platform
+
+
+async def _longest_claim_seconds(platform: Platform) -> float:
+    """How long the oldest claim of a delivery still `sending` has been held."""
+    assert platform.settings.database_url is not None
+    conn = await asyncpg.connect(platform.settings.database_url.get_secret_value())
+    try:
+        held: float | None = await conn.fetchval(
+            "SELECT extract(epoch FROM now() - min(claimed_at)) FROM notification.deliveries"
+            " WHERE status = 'sending'"
+        )
+    finally:
+        await conn.close()
+    return held or 0.0
+
+
+async def test_a_relay_that_hangs_holds_no_claim_past_the_sending_timeout(
+    hung: tuple[SmtpGate, Platform],
+) -> None:
+    gate, platform = hung
+    gate.hanging = True
+    forum = await new_forum(platform.registration, bodies.forum(title="Hängt"))
+    addresses = [bodies.unique_email("haengt") for _ in range(5)]
+    for address in addresses:
+        await registered(platform.registration, forum["id"], email=address)
+    await _delivery(platform, "a mail at the hanging relay", status="retrying")
+
+    # Longer than the sending timeout, watched: past it, another replica would take the mail
+    # too, and send it a second time once the relay answers again.
+    deadline = asyncio.get_running_loop().time() + 8
+    while asyncio.get_running_loop().time() < deadline:
+        assert await _longest_claim_seconds(platform) < 3.0
+        await asyncio.sleep(0.2)
+    assert "the relay did not answer within 1 s" in {
+        d["reason"] for d in await platform.deliveries(forum_id=forum["id"])
+    }
+
+    gate.hanging = False
+
+    await platform.settled(5, RETRY_WITHIN_SECONDS, forum_id=forum["id"])
+    for address in addresses:
+        assert await platform.kinds_to(address) == ["registration_confirmed"]
