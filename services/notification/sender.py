@@ -18,7 +18,7 @@ from email.utils import parseaddr
 
 import asyncpg
 
-from schemas.envelope import Envelope, utc_now
+from schemas.envelope import utc_now
 from schemas.notifications import (
     NotificationFailed,
     NotificationFailedData,
@@ -27,22 +27,21 @@ from schemas.notifications import (
 )
 from schemas.topics import Topic
 from services.notification import metrics
-from services.notification.compose import MailNotComposable, compose
-from services.notification.domain.known import KnownForum
+from services.notification.compose import MailNotComposable
 from services.notification.domain.mails import ForumFacts, Kind
 from services.notification.domain.occasions import UNSUBSCRIBED, why_not_send
 from services.notification.mailer import Mailer, NotAttempted, SendFailed
-from services.notification.store import SCHEMA, deliveries, known, unsubscribes
-from services.notification.store.deliveries import Delivery
-from services.runtime import outbox
-from services.runtime.db import Connection
+from services.notification.store import SCHEMA, deliveries
+from services.notification.store.deliveries import Claimed, Delivery, ForumNow
+from services.notification.writer import MailWriter, WriterLost
 from services.runtime.outbox import Outgoing
 from services.runtime.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
 
 PRODUCER = "notification"
-BATCH = 20
+# How long mails on their way may finish when the service stops.
+STOP_GRACE_SECONDS = 5.0
 FIRST_RETRY_SECONDS = 1.0
 LONGEST_RETRY_SECONDS = 300.0
 
@@ -57,12 +56,28 @@ class SenderPolicy:
 
 
 class Sender:
-    def __init__(self, pool: asyncpg.Pool, mailer: Mailer, policy: SenderPolicy) -> None:
+    """Keeps up to `in_flight` deliveries on their way at once (claimed, written, sent or
+    waiting for a connection), claiming more as they finish: a relay answering in 10 ms a
+    message keeps its connections busy, where sending claimed batches one after the other left
+    them idle while each batch's last mails finished."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        writer: MailWriter,
+        mailer: Mailer,
+        policy: SenderPolicy,
+        *,
+        in_flight: int,
+    ) -> None:
         self._pool = pool
+        self._writer = writer
         self._mailer = mailer
         self._policy = policy
         self._envelope_from = parseaddr(policy.mail_from)[1]
         self._wakeup = Wakeup(pool, f"{SCHEMA}_deliveries", policy.poll_seconds)
+        self._capacity = in_flight
+        self._in_flight: set[asyncio.Task[None]] = set()
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -72,46 +87,71 @@ class Sender:
         try:
             while True:
                 await self._wakeup.listen()
-                # Again at once while there was work: sending one recipient's mail makes their
-                # next one due (mail to one address goes in order, store.deliveries.claim_due).
-                while await self.send_due():
+                # Again at once while there was work; a delivery that finishes wakes the loop
+                # too (it frees room, and makes its recipient's next mail due: mail to one
+                # address goes in order, store.deliveries.claim_due).
+                while await self.claim_due():
                     pass
                 await self._report_queue()
                 await self._wakeup.wait()
         finally:
+            await self._stop_in_flight()
             await self._wakeup.close()
 
-    async def send_due(self) -> int:
-        """Send one batch of due deliveries, concurrently up to the mailer's connections."""
+    async def claim_due(self) -> int:
+        """Claim due deliveries into the free room (once half of it is free: one claim for
+        several mails) and start each; returns how many."""
+        free = self._capacity - len(self._in_flight)
+        if free < max(self._capacity // 2, 1) and self._in_flight:
+            return 0
         async with self._pool.acquire() as conn, conn.transaction():
             claimed = await deliveries.claim_due(
-                conn, limit=BATCH, now=utc_now(), sending_timeout=self._policy.sending_timeout
+                conn, limit=free, now=utc_now(), sending_timeout=self._policy.sending_timeout
             )
-        await asyncio.gather(*(self._deliver(delivery) for delivery in claimed))
+        for each in claimed:
+            task = asyncio.create_task(self._deliver(each), name=f"delivery {each.delivery.id}")
+            self._in_flight.add(task)
+            task.add_done_callback(self._finished)
         return len(claimed)
 
-    async def _deliver(self, delivery: Delivery) -> None:
-        reason = await self._why_not_now(delivery)
+    def _finished(self, task: "asyncio.Task[None]") -> None:
+        self._in_flight.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            # The row stays `sending` and is taken again after the sending timeout.
+            log.error("%s: %s", task.get_name(), type(error).__name__)
+        self.wake()
+
+    async def _stop_in_flight(self) -> None:
+        """On stopping: mails on their way may finish for a moment; the rest are cancelled and
+        their rows taken again after the sending timeout (same Message-ID)."""
+        if not self._in_flight:
+            return
+        _, pending = await asyncio.wait(set(self._in_flight), timeout=STOP_GRACE_SECONDS)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _deliver(self, claimed: Claimed) -> None:
+        delivery = claimed.delivery
+        reason = self._why_not_now(claimed)
         if reason is not None:
             await self._finish_suppressed(delivery, reason)
             return
         assert delivery.mail is not None
         try:
-            message = compose(
-                delivery.mail,
-                sender=self._policy.mail_from,
-                message_id=delivery.message_id,
-                date=utc_now(),
-            )
+            message = await self._writer.write(delivery.mail, delivery.message_id)
         except MailNotComposable as error:
             await self._finish_failed(delivery, f"cannot be written: {error}")
+            return
+        except WriterLost:
+            await self._give_back(delivery)
             return
         started = asyncio.get_running_loop().time()
         try:
             await self._mailer.send(
                 self._envelope_from,
                 delivery.mail.recipient.address,
-                message.as_bytes(),
+                message,
                 slot_within=self._policy.sending_timeout.total_seconds() / 3,
             )
         except NotAttempted:
@@ -130,28 +170,23 @@ class Sender:
         async with self._pool.acquire() as conn:
             await deliveries.give_back(conn, delivery.id)
 
-    async def _why_not_now(self, delivery: Delivery) -> str | None:
+    def _why_not_now(self, claimed: Claimed) -> str | None:
         """Again at sending: the organisation erased, the recipient unsubscribed from
-        invitations, or the occasion passed meanwhile (the forum cancelled, held or started
-        since the fact was processed) — a mail may wait hours for its relay."""
-        if delivery.mail is None:
+        invitations, or the occasion passed meanwhile (the forum cancelled, held, moved or
+        started since the fact was processed) — a mail may wait hours for its relay."""
+        delivery = claimed.delivery
+        if delivery.mail is None or claimed.organization_erased:
             return "the organisation's personal data was erased"
-        async with self._pool.acquire() as conn:
-            if delivery.organization_id and await known.is_erased(conn, delivery.organization_id):
-                return "the organisation's personal data was erased"
-            if delivery.mail.kind is Kind.FORUM_INVITATION and await unsubscribes.among(
-                conn, [delivery.recipient_hash]
-            ):
-                return UNSUBSCRIBED
-            forum = await known.forum(conn, delivery.forum_id) if delivery.forum_id else None
+        if delivery.mail.kind is Kind.FORUM_INVITATION and claimed.recipient_unsubscribed:
+            return UNSUBSCRIBED
         return why_not_send(
             delivery.mail.kind,
             occurred_at=delivery.event_occurred_at,
             now=utc_now(),
             max_age=self._policy.max_age,
             # The forum as it is now (moved since the mail was planned?), else as planned.
-            forum=_as_known_now(delivery.mail.forum, forum),
-            forum_status=forum.status if forum else None,
+            forum=_as_known_now(delivery.mail.forum, claimed.forum),
+            forum_status=claimed.forum.status if claimed.forum else None,
         )
 
     async def _after_failure(self, delivery: Delivery, failure: SendFailed) -> None:
@@ -179,17 +214,21 @@ class Sender:
 
     async def _finish_sent(self, delivery: Delivery) -> None:
         now = utc_now()
-        async with self._pool.acquire() as conn, conn.transaction():
-            if await deliveries.mark_sent(conn, delivery.id, now):
-                await _emit(conn, _sent(delivery, now), delivery)
+        fact = Outgoing(Topic.NOTIFICATIONS, _sent(delivery, now))
+        async with self._pool.acquire() as conn:
+            await deliveries.finish(
+                conn, delivery.id, status="sent", reason=None, at=now, fact=fact
+            )
         metrics.EMAILS.labels(delivery.kind, "sent").inc()
         metrics.EVENT_TO_SENT.observe(max((now - delivery.event_occurred_at).total_seconds(), 0))
 
     async def _finish_failed(self, delivery: Delivery, reason: str) -> None:
         now = utc_now()
-        async with self._pool.acquire() as conn, conn.transaction():
-            if await deliveries.mark_failed(conn, delivery.id, reason, now):
-                await _emit(conn, _failed(delivery, reason, now), delivery)
+        fact = Outgoing(Topic.NOTIFICATIONS, _failed(delivery, reason, now))
+        async with self._pool.acquire() as conn:
+            await deliveries.finish(
+                conn, delivery.id, status="failed", reason=reason, at=now, fact=fact
+            )
         metrics.EMAILS.labels(delivery.kind, "failed").inc()
         log.error("delivery %s (%s) failed: %s", delivery.id, delivery.kind, reason)
 
@@ -205,22 +244,17 @@ class Sender:
         metrics.OLDEST_QUEUED.set(state.oldest_queued_seconds)
 
 
-def _as_known_now(planned: ForumFacts | None, known_now: KnownForum | None) -> ForumFacts | None:
+def _as_known_now(planned: ForumFacts | None, known_now: ForumNow | None) -> ForumFacts | None:
     """The mail's forum with the times and deadline the read model holds now."""
     if planned is None or known_now is None:
         return planned
-    current = known_now.facts()
     return planned.model_copy(
         update={
-            "starts_at": current.starts_at,
-            "ends_at": current.ends_at,
-            "registration_deadline": current.registration_deadline,
+            "starts_at": known_now.starts_at,
+            "ends_at": known_now.ends_at,
+            "registration_deadline": known_now.registration_deadline,
         }
     )
-
-
-async def _emit(conn: Connection, event: Envelope, delivery: Delivery) -> None:
-    await outbox.append(conn, SCHEMA, [Outgoing(Topic.NOTIFICATIONS, event)])
 
 
 def _trace(delivery: Delivery) -> dict[str, object]:

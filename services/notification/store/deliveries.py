@@ -13,7 +13,9 @@ import asyncpg
 from services.notification.domain.mails import Mail
 from services.notification.domain.planning import Planned
 from services.notification.domain.recipients import message_id
+from services.runtime import outbox
 from services.runtime.db import Connection
+from services.runtime.outbox import Outgoing
 
 # A delivery is in flight while `sending`; final once sent, failed or suppressed.
 PENDING = ("queued", "retrying")
@@ -57,7 +59,7 @@ class Delivery:
     failed_at: datetime | None
 
 
-def _delivery(row: asyncpg.Record) -> Delivery:
+def _delivery(row: asyncpg.Record | dict[str, Any]) -> Delivery:
     values: dict[str, Any] = dict(row)
     mail = values.pop("mail")
     return Delivery(mail=Mail.model_validate(mail) if mail is not None else None, **values)
@@ -112,9 +114,30 @@ async def insert_planned(
     return len(inserted)
 
 
+@dataclass(frozen=True)
+class ForumNow:
+    """A delivery's forum as the read model holds it at claiming."""
+
+    status: str
+    starts_at: datetime
+    ends_at: datetime
+    registration_deadline: datetime | None
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery claimed for sending, with what decides at sending whether it still may go:
+    read with the claim (one statement a batch, not three queries a mail)."""
+
+    delivery: Delivery
+    organization_erased: bool
+    recipient_unsubscribed: bool
+    forum: ForumNow | None
+
+
 async def claim_due(
     conn: Connection, *, limit: int, now: datetime, sending_timeout: timedelta
-) -> list[Delivery]:
+) -> list[Claimed]:
     """Deliveries due now, marked `sending` (committed by the caller before sending, so another
     replica never takes them): queued or retrying ones whose time came, and any left `sending`
     longer than `sending_timeout` by a process that died mid-send (sent again, same Message-ID).
@@ -122,9 +145,13 @@ async def claim_due(
     Only the earliest pending delivery of each recipient is due: mail to one address goes out
     in the order it was planned. Sent side by side, a registrant's cancellation overtook their
     waitlist mail, and a calendar that gets a CANCEL before its REQUEST keeps the entry.
+
+    Each comes with its organisation's erasure, its recipient's unsubscribe and its forum as
+    the read model holds them now (this statement reads those tables of the schema too).
     """
     rows = await conn.fetch(
-        "UPDATE notification.deliveries d SET status = 'sending', claimed_at = $2,"
+        "WITH claimed AS ("
+        " UPDATE notification.deliveries d SET status = 'sending', claimed_at = $2,"
         " attempts = d.attempts + 1"
         " WHERE d.id IN (SELECT c.id FROM notification.deliveries c"
         "   WHERE ((c.status IN ('queued', 'retrying') AND c.next_attempt_at <= $2)"
@@ -135,12 +162,41 @@ async def claim_due(
         "     AND e.plan_order < c.plan_order)"
         "   ORDER BY c.next_attempt_at NULLS FIRST, c.plan_order"
         "   LIMIT $1 FOR UPDATE OF c SKIP LOCKED)"
-        f" RETURNING {COLUMNS}",
+        f" RETURNING {COLUMNS})"
+        " SELECT claimed.*, o.erased_at IS NOT NULL AS organization_erased,"
+        " u.recipient_hash IS NOT NULL AS recipient_unsubscribed, f.status AS forum_status,"
+        " f.starts_at AS forum_starts_at, f.ends_at AS forum_ends_at,"
+        " f.registration_deadline AS forum_registration_deadline"
+        " FROM claimed"
+        " LEFT JOIN notification.organizations o ON o.id = claimed.organization_id"
+        " LEFT JOIN notification.unsubscribes u ON u.recipient_hash = claimed.recipient_hash"
+        " LEFT JOIN notification.forums f ON f.id = claimed.forum_id",
         limit,
         now,
         now - sending_timeout,
     )
-    return [_delivery(row) for row in rows]
+    return [_claimed(row) for row in rows]
+
+
+def _claimed(row: asyncpg.Record) -> Claimed:
+    values = dict(row)
+    forum = (
+        ForumNow(
+            values["forum_status"],
+            values["forum_starts_at"],
+            values["forum_ends_at"],
+            values["forum_registration_deadline"],
+        )
+        if values["forum_status"] is not None
+        else None
+    )
+    delivery = {name: values[name] for name in Delivery.__dataclass_fields__}
+    return Claimed(
+        delivery=_delivery(delivery),
+        organization_erased=bool(values["organization_erased"]),
+        recipient_unsubscribed=bool(values["recipient_unsubscribed"]),
+        forum=forum,
+    )
 
 
 async def give_back(conn: Connection, delivery_id: UUID) -> None:
@@ -153,13 +209,34 @@ async def give_back(conn: Connection, delivery_id: UUID) -> None:
     )
 
 
-async def mark_sent(conn: Connection, delivery_id: UUID, at: datetime) -> bool:
-    """Sent; False when the row was no longer ours to finish (erased meanwhile)."""
+async def finish(
+    conn: Connection,
+    delivery_id: UUID,
+    *,
+    status: str,
+    reason: str | None,
+    at: datetime,
+    fact: Outgoing,
+) -> bool:
+    """Sent or failed for good, with its notification.* fact in the outbox, in one statement
+    (one round trip where a transaction took four, for every mail: bench/README.md); False,
+    and no fact, when the row was no longer ours to finish (erased meanwhile).
+
+    A second writer of this schema's outbox beside services.runtime.outbox.append, naming the
+    same columns (outbox.ROW_COLUMNS) as registration's admitting statement does."""
     result: str = await conn.execute(
-        "UPDATE notification.deliveries SET status = 'sent', sent_at = $2, reason = NULL,"
-        " next_attempt_at = NULL WHERE id = $1 AND status = 'sending'",
+        "WITH finished AS ("
+        " UPDATE notification.deliveries SET status = $2, reason = $3, next_attempt_at = NULL,"
+        " sent_at = CASE WHEN $2 = 'sent' THEN $4::timestamptz END,"
+        " failed_at = CASE WHEN $2 = 'failed' THEN $4::timestamptz END"
+        " WHERE id = $1 AND status = 'sending' RETURNING id)"
+        f" INSERT INTO notification.outbox ({outbox.ROW_COLUMNS})"
+        " SELECT $5, $6, $7, $8, $9::text::jsonb, $10, $11, $12 FROM finished",
         delivery_id,
+        status,
+        reason,
         at,
+        *outbox.outbox_row(fact),
     )
     return result.endswith(" 1")
 
@@ -172,17 +249,6 @@ async def mark_retrying(conn: Connection, delivery_id: UUID, error: str, at: dat
         error,
         at,
     )
-
-
-async def mark_failed(conn: Connection, delivery_id: UUID, error: str, at: datetime) -> bool:
-    result: str = await conn.execute(
-        "UPDATE notification.deliveries SET status = 'failed', reason = $2, failed_at = $3,"
-        " next_attempt_at = NULL WHERE id = $1 AND status = 'sending'",
-        delivery_id,
-        error,
-        at,
-    )
-    return result.endswith(" 1")
 
 
 async def mark_suppressed(conn: Connection, delivery_id: UUID, reason: str) -> None:

@@ -6,8 +6,10 @@ import asyncio
 from collections import Counter
 from pathlib import Path
 
+import psutil
 from pydantic import SecretStr
 
+from services.runtime.embedded import is_alive
 from services.runtime.settings import Settings
 from tests.integration.notification.conftest import platform_settings, running_platform
 from tests.integration.notification.smtp_gate import smtp_gate
@@ -51,7 +53,14 @@ async def test_a_kill_in_the_middle_of_a_burst_loses_no_mail_and_sends_none_twic
                     return gate.answers.count("250") >= 5
 
                 await until(sending, 60, "the burst under way", interval=0.01)
+                children = psutil.Process(first.process.pid).children(recursive=True)
+                assert children, "the mail writing process"
                 first.kill()
+
+                async def no_child_left() -> bool:
+                    return not [child for child in children if is_alive(child)]
+
+                await until(no_child_left, 10, "the writing process gone with the service")
             passed_before_restart = gate.answers.count("250")
             assert passed_before_restart < BEFORE_THE_KILL, "the kill came after the burst"
             for address in addresses[BEFORE_THE_KILL:]:  # facts while nobody consumes them
