@@ -1,9 +1,9 @@
-"""What the benchmark runs against: PostgreSQL, Kafka and the registration service process.
+"""What the benchmarks run against: PostgreSQL, Kafka and the services as processes.
 
 PostgreSQL and Tansu are embedded (started here) unless DIALOGNET_DATABASE_URL /
 DIALOGNET_KAFKA_BOOTSTRAP name existing ones. Either way the service gets a scratch database
-of its own, dropped at the end, and is started with `python -m services.cli run registration`
-exactly as in a container.
+of its own, dropped at the end, and each service is started with `python -m services.cli run
+NAME` exactly as in a container.
 """
 
 import asyncio
@@ -93,7 +93,23 @@ async def registration_service(
     """The service as its own process; SIGTERM (then SIGKILL) when the block ends. `code`: run
     the service from another checkout (A/B of two versions with the same benchmark)."""
     port = free_port()
-    token = secrets.token_urlsafe(24)  # this run's throwaway staff token
+    env = {
+        "DIALOGNET_REGISTRATION_PORT": str(port),
+        "DIALOGNET_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        **({"PYTHONPATH": str(code.resolve())} if code else {}),
+        **extra_env,
+    }
+    async with service_process("registration", infra, work_dir, env, port) as service:
+        yield service
+
+
+@contextlib.asynccontextmanager
+async def service_process(
+    name: str, infra: Platform, work_dir: Path, env: dict[str, str], port: int
+) -> AsyncIterator[Service]:
+    """`python -m services.cli run NAME` on the platform, ready on `port` (its /health/ready)
+    when the block starts, with a throwaway staff token; SIGTERM (then SIGKILL) at its end."""
+    token = secrets.token_urlsafe(24)
     env = {
         **os.environ,
         "DIALOGNET_DATA_DIR": str(work_dir),  # never a `dialognet up` platform.json nearby
@@ -101,16 +117,13 @@ async def registration_service(
         "DIALOGNET_KAFKA_BOOTSTRAP": infra.kafka_bootstrap,
         "DIALOGNET_TOPIC_PREFIX": infra.topic_prefix,
         "DIALOGNET_ADMIN_TOKEN": token,
-        "DIALOGNET_REGISTRATION_PORT": str(port),
-        "DIALOGNET_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "DIALOGNET_LOG_LEVEL": "WARNING",
-        **({"PYTHONPATH": str(code.resolve())} if code else {}),
-        **extra_env,
+        **env,
     }
-    log_path = work_dir / "registration.log"
+    log_path = work_dir / f"{name}.log"
     with log_path.open("ab") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "run", "registration"],
+            [sys.executable, "-m", "services.cli", "run", name],
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=log_file,
@@ -120,23 +133,25 @@ async def registration_service(
         )
         try:
             service = Service(process.pid, "127.0.0.1", port, token)
-            await _wait_ready(service, process, log_path)
+            await _wait_ready(name, service, process, log_path)
             yield service
         finally:
             terminate(process, timeout=15)
 
 
-async def _wait_ready(service: Service, process: "subprocess.Popen[bytes]", log: Path) -> None:
+async def _wait_ready(
+    name: str, service: Service, process: "subprocess.Popen[bytes]", log: Path
+) -> None:
     deadline = time.monotonic() + READY_WITHIN_SECONDS
     async with httpx.AsyncClient(base_url=service.base_url, timeout=2) as client:
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"registration service exited, see {log}")
+                raise RuntimeError(f"{name} exited, see {log}")
             with contextlib.suppress(httpx.HTTPError):
                 if (await client.get("/health/ready")).status_code == 200:
                     return
             if time.monotonic() > deadline:
-                raise TimeoutError(f"registration service not ready, see {log}")
+                raise TimeoutError(f"{name} not ready, see {log}")
             await asyncio.sleep(0.2)
 
 

@@ -14,23 +14,17 @@ import contextlib
 import json
 import math
 import os
-import platform as host
-import signal
-import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
-import asyncpg
-import ceiling  # ceiling, infra, loadgen: bench modules beside this script
+import ceiling  # ceiling, infra, loadgen, measure: bench modules beside this script
 import infra
 import loadgen
-import uvloop
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from measure import machine, percentile, postgres_version, profiling, run_to_exit_code, verdict
 
 from schemas.topics import Topic, topic_name
 from services.runtime.settings import Settings
@@ -118,12 +112,6 @@ def parse_options(argv: Sequence[str]) -> Options:
 # --- measurements ----------------------------------------------------------------------------
 
 
-def percentile(values: Sequence[float], fraction: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[max(math.ceil(fraction * len(ordered)) - 1, 0)]
-
-
 @dataclass
 class Throughput:
     """Registrations/s of each round: over HTTP and through asyncpg, measured alternately."""
@@ -178,35 +166,6 @@ async def throughput(
                 flush=True,
             )
     return measured
-
-
-@contextlib.asynccontextmanager
-async def profiling(pid: int, output: Path | None, work_dir: Path) -> AsyncIterator[None]:
-    """py-spy samples the service while the block runs (it needs ptrace rights)."""
-    if output is None:
-        yield
-        return
-    output_format = "raw" if output.suffix == ".txt" else "flamegraph"
-    with (work_dir / "py-spy.log").open("ab") as log:
-        recorder = subprocess.Popen(
-            [
-                *("py-spy", "record", "--nonblocking", "--rate", "250"),
-                *("--format", output_format, "-o", str(output), "-p", str(pid)),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            process_group=0,
-        )
-        await asyncio.sleep(1.0)  # py-spy attaches
-        try:
-            yield
-        finally:
-            recorder.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
-            try:
-                await asyncio.to_thread(recorder.wait, 30)
-            except subprocess.TimeoutExpired:
-                recorder.kill()
-                recorder.wait()
 
 
 class EventClock:
@@ -310,36 +269,6 @@ async def _outbox_drained(database_url: str) -> None:
 
 
 # --- the run ---------------------------------------------------------------------------------
-
-
-def machine() -> dict[str, str]:
-    model = "unknown"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "nproc": str(len(os.sched_getaffinity(0))),
-        "cpu": model,
-        "python": host.python_version(),
-        "os": f"{host.system()} {host.release()}",
-        "load": " ".join(f"{load:.1f}" for load in os.getloadavg()),
-    }
-
-
-async def postgres_version(database_url: str) -> str:
-    conn = await asyncpg.connect(database_url)
-    try:
-        version: str = await conn.fetchval("SHOW server_version")
-        return version.split()[0]
-    finally:
-        await conn.close()
-
-
-def verdict(ok: bool) -> str:
-    return "ok" if ok else "MISSED"
 
 
 @dataclass(frozen=True)
@@ -507,16 +436,7 @@ async def _measure_shape(
 
 def main(argv: Sequence[str]) -> int:
     options = parse_options(argv)
-    with contextlib.ExitStack() as stack:
-        work_dir = options.work_dir or Path(
-            stack.enter_context(tempfile.TemporaryDirectory(prefix="dialognet-bench-"))
-        )
-        work_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            return 0 if uvloop.run(run(options, work_dir)) else 1
-        except KeyboardInterrupt:
-            print("\ninterrupted; everything started here is stopped", file=sys.stderr)
-            return 130
+    return run_to_exit_code(lambda work_dir: run(options, work_dir), options.work_dir)
 
 
 if __name__ == "__main__":

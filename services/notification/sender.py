@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 PRODUCER = "notification"
 # How long mails on their way may finish when the service stops.
 STOP_GRACE_SECONDS = 5.0
+# How often the queue gauges are read at most.
+REPORT_SECONDS = 1.0
 FIRST_RETRY_SECONDS = 1.0
 LONGEST_RETRY_SECONDS = 300.0
 
@@ -78,6 +80,8 @@ class Sender:
         self._wakeup = Wakeup(pool, f"{SCHEMA}_deliveries", policy.poll_seconds)
         self._capacity = in_flight
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._room_filled = False
+        self._reported_at = -REPORT_SECONDS
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -92,7 +96,7 @@ class Sender:
                 # address goes in order, store.deliveries.claim_due).
                 while await self.claim_due():
                     pass
-                await self._report_queue()
+                await self._report_queue_now_and_then()
                 await self._wakeup.wait()
         finally:
             await self._stop_in_flight()
@@ -104,10 +108,13 @@ class Sender:
         free = self._capacity - len(self._in_flight)
         if free < max(self._capacity // 2, 1) and self._in_flight:
             return 0
-        async with self._pool.acquire() as conn, conn.transaction():
+        # One statement, committed on its own (no BEGIN and COMMIT round trips around it).
+        async with self._pool.acquire() as conn:
             claimed = await deliveries.claim_due(
                 conn, limit=free, now=utc_now(), sending_timeout=self._policy.sending_timeout
             )
+        # Room filled: more may be due, and a mail that finishes should claim again at once.
+        self._room_filled = len(claimed) == free
         for each in claimed:
             task = asyncio.create_task(self._deliver(each), name=f"delivery {each.delivery.id}")
             self._in_flight.add(task)
@@ -119,7 +126,11 @@ class Sender:
         if not task.cancelled() and (error := task.exception()) is not None:
             # The row stays `sending` and is taken again after the sending timeout.
             log.error("%s: %s", task.get_name(), type(error).__name__)
-        self.wake()
+        # Only when mail is waiting for room: else every finished mail made a claim that found
+        # nothing (new mail wakes the loop by NOTIFY; a recipient's next mail, held back by
+        # this one, goes at the next poll).
+        if self._room_filled:
+            self.wake()
 
     async def _stop_in_flight(self) -> None:
         """On stopping: mails on their way may finish for a moment; the rest are cancelled and
@@ -237,7 +248,13 @@ class Sender:
             await deliveries.mark_suppressed(conn, delivery.id, reason)
         metrics.EMAILS.labels(delivery.kind, "suppressed").inc()
 
-    async def _report_queue(self) -> None:
+    async def _report_queue_now_and_then(self) -> None:
+        """The queue gauges, at most once a REPORT_SECONDS (scraped every 15 s or so; read
+        after every round of the sender they were a query a mail)."""
+        now = asyncio.get_running_loop().time()
+        if now - self._reported_at < REPORT_SECONDS:
+            return
+        self._reported_at = now
         async with self._pool.acquire() as conn:
             state = await deliveries.queue_state(conn, utc_now())
         metrics.RETRY_QUEUE.set(state.retrying)

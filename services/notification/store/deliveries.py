@@ -138,8 +138,8 @@ class Claimed:
 async def claim_due(
     conn: Connection, *, limit: int, now: datetime, sending_timeout: timedelta
 ) -> list[Claimed]:
-    """Deliveries due now, marked `sending` (committed by the caller before sending, so another
-    replica never takes them): queued or retrying ones whose time came, and any left `sending`
+    """Deliveries due now, marked `sending` (committed before sending, so another replica
+    never takes them): queued or retrying ones whose time came, and any left `sending`
     longer than `sending_timeout` by a process that died mid-send (sent again, same Message-ID).
 
     Only the earliest pending delivery of each recipient is due: mail to one address goes out
@@ -330,10 +330,12 @@ class QueueState:
 
 
 async def queue_state(conn: Connection, now: datetime) -> QueueState:
+    """Of the deliveries still to be sent (only those rows: the partial index of pending
+    ones; the whole table was counted before, for every round of the sender)."""
     row = await conn.fetchrow(
         "SELECT count(*) FILTER (WHERE status = 'retrying') AS retrying,"
-        " min(created_at) FILTER (WHERE status IN ('queued', 'retrying', 'sending')) AS oldest"
-        " FROM notification.deliveries"
+        " min(created_at) AS oldest FROM notification.deliveries"
+        " WHERE status IN ('queued', 'retrying', 'sending')"
     )
     assert row is not None
     oldest = row["oldest"]
