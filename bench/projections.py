@@ -33,10 +33,10 @@ from pathlib import Path
 
 import asyncpg
 import httpx
-import infra  # infra, profiling: bench modules beside this script
+import infra  # infra, measure: bench modules beside this script
 import psutil
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from profiling import profiling
+from measure import profiling
 
 from schemas.topics import Topic, topic_name
 from services.runtime.db import database_url_for

@@ -14,22 +14,17 @@ import contextlib
 import json
 import math
 import os
-import platform as host
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
-import asyncpg
-import ceiling  # ceiling, infra, loadgen, profiling: bench modules beside it
+import ceiling  # ceiling, infra, loadgen, measure: bench modules beside this script
 import infra
 import loadgen
-import uvloop
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from profiling import profiling
+from measure import machine, percentile, postgres_version, profiling, run_to_exit_code, verdict
 
 from schemas.topics import Topic, topic_name
 from services.runtime.settings import Settings
@@ -115,12 +110,6 @@ def parse_options(argv: Sequence[str]) -> Options:
 
 
 # --- measurements ----------------------------------------------------------------------------
-
-
-def percentile(values: Sequence[float], fraction: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[max(math.ceil(fraction * len(ordered)) - 1, 0)]
 
 
 @dataclass
@@ -280,36 +269,6 @@ async def _outbox_drained(database_url: str) -> None:
 
 
 # --- the run ---------------------------------------------------------------------------------
-
-
-def machine() -> dict[str, str]:
-    model = "unknown"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "nproc": str(len(os.sched_getaffinity(0))),
-        "cpu": model,
-        "python": host.python_version(),
-        "os": f"{host.system()} {host.release()}",
-        "load": " ".join(f"{load:.1f}" for load in os.getloadavg()),
-    }
-
-
-async def postgres_version(database_url: str) -> str:
-    conn = await asyncpg.connect(database_url)
-    try:
-        version: str = await conn.fetchval("SHOW server_version")
-        return version.split()[0]
-    finally:
-        await conn.close()
-
-
-def verdict(ok: bool) -> str:
-    return "ok" if ok else "MISSED"
 
 
 @dataclass(frozen=True)
@@ -477,16 +436,7 @@ async def _measure_shape(
 
 def main(argv: Sequence[str]) -> int:
     options = parse_options(argv)
-    with contextlib.ExitStack() as stack:
-        work_dir = options.work_dir or Path(
-            stack.enter_context(tempfile.TemporaryDirectory(prefix="dialognet-bench-"))
-        )
-        work_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            return 0 if uvloop.run(run(options, work_dir)) else 1
-        except KeyboardInterrupt:
-            print("\ninterrupted; everything started here is stopped", file=sys.stderr)
-            return 130
+    return run_to_exit_code(lambda work_dir: run(options, work_dir), options.work_dir)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Composition root of the notification service: settings → host (pool, access store, producer,
 outbox relay, broker) → the fact consumer, the sender and the reminders → HTTP app."""
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,6 +25,7 @@ from services.notification.sender import Sender, SenderPolicy
 from services.notification.store import SCHEMA
 from services.notification.unsubscribe import UnsubscribeTokens
 from services.notification.web import pages
+from services.notification.writer import MailWriter
 from services.runtime import auth, http, signing_keys
 from services.runtime.host import ServiceHost, hosted
 from services.runtime.settings import PlatformNotFound, Settings
@@ -37,6 +39,9 @@ FACT_TOPICS = (Topic.ORGANIZATIONS, Topic.FORUMS, Topic.REGISTRATIONS)
 # page lives there, the link is written here; tests check both spell it alike).
 CANCEL_PAGE = "{base}/registrations/{registration_id}/cancel?token={token}"
 FORUM_PAGE = "{base}/forums/{forum_id}"
+# Deliveries on their way per SMTP connection: enough that a connection never waits for the
+# next mail to be claimed and written (bench/README.md).
+IN_FLIGHT_PER_CONNECTION = 8
 
 
 def smtp_target(settings: Settings) -> SmtpTarget:
@@ -93,28 +98,32 @@ def subscribe_facts(host: ServiceHost, consumer: FactConsumer) -> None:
 async def running(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     target = smtp_target(settings)
     check_templates()
-    async with hosted(settings, service=SERVICE, schema=SCHEMA, migrations=MIGRATIONS) as host:
+    async with contextlib.AsyncExitStack() as stack:
+        # Stopped in reverse: the host (and with it the sender) before the mailer and the
+        # writing process it uses.
+        writer = MailWriter(settings.mail_from)
+        stack.callback(writer.close)
+        await writer.start()
+        mailer = Mailer(
+            target,
+            settings.notification_smtp_connections,
+            # With the wait for a connection (as long), a claim ends well before the timeout.
+            send_timeout=settings.notification_sending_timeout_seconds / 3,
+        )
+        stack.push_async_callback(mailer.close)
+        host = await stack.enter_async_context(
+            hosted(settings, service=SERVICE, schema=SCHEMA, migrations=MIGRATIONS)
+        )
         async with host.pool.acquire() as conn:
             key = await signing_keys.signing_key(conn, SCHEMA, "unsubscribe")
         tokens = UnsubscribeTokens(key)
-        policy = Policy(
-            links=links(settings, tokens),
-            max_age=timedelta(seconds=settings.notification_max_age_seconds),
-            reminder_lead=timedelta(seconds=settings.notification_reminder_lead_seconds),
-            staff_mailbox=settings.staff_mailbox,
-            mail_domain=mail_domain(settings),
-        )
-        mailer = Mailer(target, settings.notification_smtp_connections)
+        policy = planning_policy(settings, tokens)
         sender = Sender(
             host.pool,
+            writer,
             mailer,
-            SenderPolicy(
-                mail_from=settings.mail_from,
-                max_age=policy.max_age,
-                retry_for=timedelta(seconds=settings.notification_retry_for_seconds),
-                sending_timeout=timedelta(seconds=settings.notification_sending_timeout_seconds),
-                poll_seconds=settings.notification_poll_interval_seconds,
-            ),
+            sender_policy(settings),
+            in_flight=settings.notification_smtp_connections * IN_FLIGHT_PER_CONNECTION,
         )
         reminders = Reminders(
             host.pool, policy, settings.notification_poll_interval_seconds, sender.wake
@@ -129,10 +138,27 @@ async def running(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         app.state.unsubscribe_tokens = tokens
         auth.install(app.state, settings, host.access.pool)
         log.info("notification service ready, mail to %s", target)
-        try:
-            yield
-        finally:
-            await mailer.close()
+        yield
+
+
+def planning_policy(settings: Settings, tokens: UnsubscribeTokens) -> Policy:
+    return Policy(
+        links=links(settings, tokens),
+        max_age=timedelta(seconds=settings.notification_max_age_seconds),
+        reminder_lead=timedelta(seconds=settings.notification_reminder_lead_seconds),
+        staff_mailbox=settings.staff_mailbox,
+        mail_domain=mail_domain(settings),
+    )
+
+
+def sender_policy(settings: Settings) -> SenderPolicy:
+    return SenderPolicy(
+        mail_from=settings.mail_from,
+        max_age=timedelta(seconds=settings.notification_max_age_seconds),
+        retry_for=timedelta(seconds=settings.notification_retry_for_seconds),
+        sending_timeout=timedelta(seconds=settings.notification_sending_timeout_seconds),
+        poll_seconds=settings.notification_poll_interval_seconds,
+    )
 
 
 def create_api(settings: Settings) -> FastAPI:

@@ -4,7 +4,7 @@ changes nothing and plans nothing twice. Sending happens later (sender.py), neve
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
 
@@ -28,7 +28,14 @@ from schemas.registrations import (
     RegistrationPromoted,
 )
 from services.notification.domain import planning
-from services.notification.domain.known import KnownRegistration
+from services.notification.domain.known import (
+    FactRef,
+    ForumEnding,
+    KnownForum,
+    KnownOrganization,
+    KnownRegistration,
+)
+from services.notification.domain.mails import ForumFacts, forum_facts
 from services.notification.domain.planning import Links, Occasion, Planned
 from services.notification.domain.recipients import recipient_hash
 from services.notification.store import SCHEMA, deliveries, known, reminders, unsubscribes
@@ -56,6 +63,12 @@ HANDLED = (
     RegistrationPromoted,
     RegistrationCancelled,
 )
+# A fact processed later than this after it occurred is being caught up on (see _hold); its
+# mails wait CATCH_UP_HOLD, long enough here to read a thousand of the facts that followed it.
+# A minute: a burst of live facts (a thousand registrations at once, the benchmark) is read
+# well within it and waits for nothing.
+CAUGHT_UP_WITHIN = timedelta(seconds=60)
+CATCH_UP_HOLD = timedelta(seconds=10)
 HANDLED_TYPES = frozenset(str(kind.model_fields["type"].default) for kind in HANDLED)
 
 
@@ -81,49 +94,60 @@ class FactConsumer:
         event = _parsed(raw)
         entry = InboxEntry(CONSUMER, str(event.event_id))
         unit = unit_of_work.claiming(self._pool, schema=SCHEMA, entry=entry)
+        now = utc_now()
         try:
             async with unit() as conn:
                 planned = await self._apply(conn, event)
                 await deliveries.insert_planned(
-                    conn, planned, mail_domain=self._policy.mail_domain, now=utc_now()
+                    conn,
+                    planned,
+                    mail_domain=self._policy.mail_domain,
+                    now=now,
+                    not_before=now + _hold(now - event.occurred_at),
                 )
         except AlreadyProcessed:
             return Outcome.DUPLICATE
         return Outcome.PROCESSED
 
-    def _occasion(self, event: Envelope) -> Occasion:
+    def _occasion(self, fact: FactRef) -> Occasion:
         return Occasion(
-            event_id=event.event_id,
-            event_type=event.type,
-            correlation_id=event.correlation_id,
-            occurred_at=event.occurred_at,
+            event_id=fact.event_id,
+            event_type=fact.event_type,
+            correlation_id=fact.correlation_id,
+            occurred_at=fact.occurred_at,
             now=utc_now(),
             max_age=self._policy.max_age,
             calendar_domain=self._policy.mail_domain,
         )
 
     async def _apply(self, conn: Connection, event: Envelope) -> list[Planned]:
-        occasion = self._occasion(event)
+        occasion = self._occasion(_fact_of(event))
         policy = self._policy
         match event:
             case OrganizationRegistered() | PartnerLeft():
                 await _save_organization(conn, event)
                 return []
             case OrganizationInterested():
-                await _save_organization(conn, event)
-                return planning.organization_interested(
+                organization = await _save_organization(conn, event)
+                if await known.is_erased(conn, organization.id):
+                    return []  # an old fact read again (a replay): its contact is gone
+                mails = planning.organization_interested(
                     occasion, event, _address(policy.staff_mailbox)
                 )
+                return mails + await self._invitations_owed(conn, organization, event)
             case PartnerJoined():
-                await _save_organization(conn, event)
-                return planning.partner_joined(occasion, event)
+                organization = await _save_organization(conn, event)
+                if await known.is_erased(conn, organization.id):
+                    return []
+                mails = planning.partner_joined(occasion, event)
+                return mails + await self._invitations_owed(conn, organization, event)
             case OrganizationErased():
                 await _erase(conn, event)
                 return []
             case ForumScheduled() | ForumUpdated():
                 return await self._forum_scheduled_or_updated(conn, event, occasion)
             case ForumCancelled() | ForumHeld():
-                return await _forum_ended(conn, event, occasion)
+                return await self._forum_ended(conn, event, occasion)
             case RegistrationMade() | RegistrationPromoted() | RegistrationCancelled():
                 return await self._registration(conn, event, occasion)
         return []
@@ -135,6 +159,7 @@ class FactConsumer:
         reschedules = isinstance(event, ForumUpdated) and bool(
             planning.SCHEDULE_FIELDS & set(event.data.changed_fields)
         )
+        scheduling = _fact_of(event) if isinstance(event, ForumScheduled) else None
         forum = await known.save_forum(
             conn,
             forum_id=data.forum_id,
@@ -148,6 +173,7 @@ class FactConsumer:
             status=data.status,
             reschedules=reschedules,
             occurred_at=event.occurred_at,
+            scheduling=scheduling,
         )
         if forum.status == "scheduled":
             await reminders.schedule(conn, forum.id, forum.starts_at, self._policy.reminder_lead)
@@ -155,9 +181,67 @@ class FactConsumer:
             registered = await known.registrations_of(conn, forum.id)
             return planning.forum_updated(occasion, event, forum, registered, self._policy.links)
         invited = await known.invited_to(conn, open_forum=data.audience == "open")
+        scheduled = forum_facts(data.forum_id, data, data.registration_deadline)
+        return await self._invitations(conn, occasion, scheduled, invited)
+
+    async def _invitations(
+        self,
+        conn: Connection,
+        occasion: Occasion,
+        forum: ForumFacts,
+        invited: list[KnownOrganization],
+    ) -> list[Planned]:
         hashes = [recipient_hash(o.contact.address) for o in invited if o.contact is not None]
         unsubscribed = await unsubscribes.among(conn, hashes)
-        return planning.forum_scheduled(occasion, event, invited, unsubscribed, self._policy.links)
+        return planning.forum_scheduled(occasion, forum, invited, unsubscribed, self._policy.links)
+
+    async def _invitations_owed(
+        self,
+        conn: Connection,
+        organization: KnownOrganization,
+        event: PartnerJoined | OrganizationInterested,
+    ) -> list[Planned]:
+        """Invitations to forums scheduled after this fact occurred whose scheduling was
+        processed first (another topic): the organisation was invited then, by occurrence."""
+        if organization.status not in ("partner", "interested") or organization.contact is None:
+            return []
+        planned: list[Planned] = []
+        later = await known.scheduled_after(
+            conn, event.occurred_at, open_only=organization.status != "partner"
+        )
+        for forum, scheduling in later:
+            occasion = self._occasion(scheduling)
+            planned += await self._invitations(conn, occasion, forum.facts(), [organization])
+        return planned
+
+    async def _forum_ended(
+        self, conn: Connection, event: ForumCancelled | ForumHeld, occasion: Occasion
+    ) -> list[Planned]:
+        ending = _ending(event)
+        status = "cancelled" if ending.cancelled else "held"
+        forum = await known.save_forum_ending(conn, event.data.forum_id, status, ending)
+        await reminders.cancel(conn, event.data.forum_id)
+        if forum is None:
+            log.warning("%s of forum %s before it was scheduled: no mail", event.type, event.key)
+            return []
+        registered = await known.registrations_of(conn, forum.id)
+        return planning.forum_ended(occasion, ending, forum, registered)
+
+    async def _ending_owed(
+        self,
+        conn: Connection,
+        forum: KnownForum | None,
+        registration: KnownRegistration,
+        occurred_at: datetime,
+    ) -> list[Planned]:
+        """The thanks or cancellation of a forum held or cancelled after this registration's
+        fact occurred, when the forum's fact was processed first (another topic)."""
+        if forum is None or forum.status == "scheduled":
+            return []
+        ending = await known.ending_of(conn, forum.id)
+        if ending is None or ending.fact.occurred_at < occurred_at:
+            return []
+        return planning.forum_ended(self._occasion(ending.fact), ending, forum, [registration])
 
     async def _registration(
         self,
@@ -166,7 +250,7 @@ class FactConsumer:
         occasion: Occasion,
     ) -> list[Planned]:
         data = event.data
-        erased = await known.is_erased(conn, data.organization_id)
+        erased, forum = await known.registration_context(conn, data.organization_id, data.forum_id)
         saved = await known.save_registration(
             conn,
             registration=_known(event, erased),
@@ -175,7 +259,16 @@ class FactConsumer:
         )
         if erased:
             return []  # no mail to a contact whose data was erased, not even from an old fact
-        forum = await known.forum(conn, data.forum_id)
+        owed = await self._ending_owed(conn, forum, saved, event.occurred_at)
+        return self._registration_mails(event, occasion, forum, saved) + owed
+
+    def _registration_mails(
+        self,
+        event: RegistrationMade | RegistrationPromoted | RegistrationCancelled,
+        occasion: Occasion,
+        forum: KnownForum | None,
+        saved: KnownRegistration,
+    ) -> list[Planned]:
         links = self._policy.links
         match event:
             case RegistrationMade():
@@ -188,28 +281,13 @@ class FactConsumer:
                 return planning.registration_cancelled(occasion, event, forum)
 
 
-async def _forum_ended(
-    conn: Connection, event: ForumCancelled | ForumHeld, occasion: Occasion
-) -> list[Planned]:
-    status = "cancelled" if isinstance(event, ForumCancelled) else "held"
-    forum = await known.save_forum_status(conn, event.data.forum_id, status, event.occurred_at)
-    await reminders.cancel(conn, event.data.forum_id)
-    if forum is None:
-        log.warning("%s of forum %s before it was scheduled: no mail", event.type, event.key)
-        return []
-    registered = await known.registrations_of(conn, forum.id)
-    if isinstance(event, ForumCancelled):
-        return planning.forum_cancelled(occasion, event, forum, registered)
-    return planning.forum_held(occasion, event, forum, registered)
-
-
 async def _save_organization(
     conn: Connection,
     event: OrganizationRegistered | OrganizationInterested | PartnerJoined | PartnerLeft,
-) -> None:
+) -> KnownOrganization:
     data = event.data
     contact = getattr(data, "contact", None)
-    await known.save_organization(
+    return await known.save_organization(
         conn,
         organization_id=data.organization_id,
         name=data.name,
@@ -223,6 +301,19 @@ async def _erase(conn: Connection, event: OrganizationErased) -> None:
     data = event.data
     await known.erase_organization(conn, data.organization_id, data.erased_at)
     await deliveries.erase_organization(conn, data.organization_id, data.registration_ids)
+
+
+def _fact_of(event: Envelope) -> FactRef:
+    return FactRef(event.event_id, event.type, event.occurred_at, event.correlation_id)
+
+
+def _ending(event: ForumCancelled | ForumHeld) -> ForumEnding:
+    if isinstance(event, ForumCancelled):
+        return ForumEnding(_fact_of(event), event.data.reason, None, frozenset())
+    data = event.data
+    return ForumEnding(
+        _fact_of(event), None, data.outcomes, frozenset(data.attended_registration_ids)
+    )
 
 
 def _known(
@@ -251,6 +342,18 @@ def _parsed(raw: dict[str, Any]) -> Envelope:
     except ValidationError as error:
         fields = ", ".join(sorted({".".join(map(str, e["loc"])) for e in error.errors()}))
         raise Unprocessable(f"not a valid {str(raw.get('type'))[:100]}: {fields}") from None
+
+
+def _hold(lateness: timedelta) -> timedelta:
+    """How long the mails of a fact processed `lateness` after it occurred wait to be sent.
+
+    A late fact is history being caught up on (a start on a long history, a replay, the end of
+    an outage), and what followed it is being read right behind it, from this topic and the
+    other two. Sent at once, a confirmation for a forum that its later facts moved into the
+    past or reported held went out before those facts were read; held for a moment, the check
+    at sending sees them. Facts read as they happen (milliseconds late) wait for nothing.
+    """
+    return CATCH_UP_HOLD if lateness > CAUGHT_UP_WITHIN else timedelta(0)
 
 
 def _address(mailbox: str | None) -> str | None:

@@ -4,6 +4,7 @@ reused, and every failure told apart as transient (try again later) or permanent
 import asyncio
 import contextlib
 import logging
+import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -11,8 +12,10 @@ import aiosmtplib
 
 log = logging.getLogger(__name__)
 
-TIMEOUT_SECONDS = 30.0
+TIMEOUT_SECONDS = 30.0  # aiosmtplib's, per command; the whole send is bounded tighter
+CHECK_TIMEOUT_SECONDS = 5.0
 PORTS = {"smtp": 25, "smtps": 465}
+EMAIL_ADDRESS = re.compile(r"<?[^\s<>@]+@[^\s<>@]+>?")
 
 
 class InvalidSmtpUrl(ValueError):
@@ -63,36 +66,65 @@ class SmtpTarget:
         return f"{self.host}:{self.port}"
 
 
+class NotAttempted(Exception):
+    """No connection came free in time: nothing was sent, the mail can go back to the queue."""
+
+
 class Mailer:
     """Up to `connections` SMTP sessions, opened when needed and reused for the next mail; a
-    session that failed is closed and a new one opened for the next."""
+    session that failed is dropped and a new one opened for the next.
 
-    def __init__(self, target: SmtpTarget, connections: int) -> None:
+    Every wait is bounded: for a connection (`send`'s `slot_within`) and for the relay
+    (`send_timeout`, connecting and the whole transaction). A relay that hangs would otherwise
+    hold a mail for up to 30 s a command, and the mails queued behind it longer than the
+    sending timeout, after which another replica takes them too (sender.py).
+    """
+
+    def __init__(self, target: SmtpTarget, connections: int, send_timeout: float) -> None:
         self._target = target
         self._idle: asyncio.Queue[aiosmtplib.SMTP] = asyncio.Queue()
         self._slots = asyncio.Semaphore(connections)
+        self._send_timeout = send_timeout
 
-    async def send(self, envelope_from: str, recipient: str, message: bytes) -> None:
-        """Hand one message to the relay; raises SendFailed."""
-        async with self._slots:
-            client = await self._session()
-            try:
-                await client.sendmail(envelope_from, [recipient], message)
-            except BaseException as error:
-                await _close(client)
-                if isinstance(error, Exception):
-                    raise _classified(error) from error
-                raise
-            self._idle.put_nowait(client)
+    async def send(
+        self, envelope_from: str, recipient: str, message: bytes, *, slot_within: float
+    ) -> None:
+        """Hand one message to the relay; raises SendFailed, or NotAttempted when no
+        connection came free within `slot_within` seconds."""
+        try:
+            await asyncio.wait_for(self._slots.acquire(), slot_within)
+        except TimeoutError:
+            raise NotAttempted from None
+        try:
+            async with asyncio.timeout(self._send_timeout):
+                await self._send(envelope_from, recipient, message)
+        except TimeoutError:
+            raise SendFailed(
+                f"the relay did not answer within {self._send_timeout:.0f} s", permanent=False
+            ) from None
+        finally:
+            self._slots.release()
+
+    async def _send(self, envelope_from: str, recipient: str, message: bytes) -> None:
+        client = await self._session()
+        try:
+            await client.sendmail(envelope_from, [recipient], message)
+        except BaseException as error:
+            _drop(client)
+            if isinstance(error, Exception):
+                raise _classified(error) from error
+            raise
+        self._idle.put_nowait(client)
 
     async def check(self) -> None:
-        """For /health/ready: the relay answers (a NOOP on an idle session, else a new one)."""
-        async with self._slots:
+        """For /health/ready: the relay answers (a NOOP on an idle session, else a new one),
+        within CHECK_TIMEOUT_SECONDS; a connection busy sending is not waited for longer."""
+        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS), self._slots:
             client = await self._session()
             try:
                 await client.noop()
             except BaseException:
-                await _close(client)
+                _drop(client)
                 raise
             self._idle.put_nowait(client)
 
@@ -117,9 +149,11 @@ class Mailer:
             await client.connect()
             if target.username is not None:
                 await client.login(target.username, target.password or "")
-        except Exception as error:
-            await _close(client)
-            raise _classified(error) from error
+        except BaseException as error:
+            _drop(client)
+            if isinstance(error, Exception):
+                raise _classified(error) from error
+            raise
         return client
 
 
@@ -134,9 +168,18 @@ def _classified(error: Exception) -> SendFailed:
         return SendFailed(f"SMTP login refused ({error.code})", permanent=False)
     if isinstance(error, aiosmtplib.SMTPResponseException):
         return SendFailed(
-            f"SMTP {error.code}: {error.message[:200]}", permanent=500 <= error.code < 600
+            f"SMTP {error.code}: {_without_addresses(error.message)[:200]}",
+            permanent=500 <= error.code < 600,
         )
-    return SendFailed(f"{type(error).__name__}: {str(error)[:200]}", permanent=False)
+    text = _without_addresses(str(error))
+    return SendFailed(f"{type(error).__name__}: {text[:200]}", permanent=False)
+
+
+def _without_addresses(text: str) -> str:
+    """The relay's words without any e-mail address in them: many name the recipient
+    ("550 <ana@example.org>: rejected"), and the reason goes to the deliveries table, the log
+    and notification.failed, none of which may hold an address (erasure keeps only its hash)."""
+    return EMAIL_ADDRESS.sub("<address>", text)
 
 
 def _codes(codes: list[int]) -> str:
@@ -144,8 +187,14 @@ def _codes(codes: list[int]) -> str:
 
 
 async def _close(client: aiosmtplib.SMTP) -> None:
+    """An idle session, politely (QUIT)."""
     with contextlib.suppress(Exception):
         if client.is_connected:
             await client.quit()
+    _drop(client)
+
+
+def _drop(client: aiosmtplib.SMTP) -> None:
+    """A session that failed or was cut short: closed at once (a QUIT could hang as long)."""
     with contextlib.suppress(Exception):
         client.close()

@@ -5,7 +5,9 @@ sent/failed emits notification.sent/failed through this service's outbox.
 
 A delivery is marked `sending` and committed before its mail goes out: another replica never
 takes it, and if this process dies mid-send the row is taken again after the sending timeout —
-the one case a mail can go twice, then with the same Message-ID.
+the one case a mail can go twice, then with the same Message-ID. So that a live process never
+holds a claim that long, a claimed mail waits at most a third of the sending timeout for a
+connection (else it is given back) and the relay at most another third (else it is retried).
 """
 
 import asyncio
@@ -16,7 +18,7 @@ from email.utils import parseaddr
 
 import asyncpg
 
-from schemas.envelope import Envelope, utc_now
+from schemas.envelope import utc_now
 from schemas.notifications import (
     NotificationFailed,
     NotificationFailedData,
@@ -25,20 +27,23 @@ from schemas.notifications import (
 )
 from schemas.topics import Topic
 from services.notification import metrics
-from services.notification.compose import MailNotComposable, compose
-from services.notification.domain.occasions import why_not_send
-from services.notification.mailer import Mailer, SendFailed
-from services.notification.store import SCHEMA, deliveries, known
-from services.notification.store.deliveries import Delivery
-from services.runtime import outbox
-from services.runtime.db import Connection
+from services.notification.compose import MailNotComposable
+from services.notification.domain.mails import ForumFacts, Kind
+from services.notification.domain.occasions import UNSUBSCRIBED, why_not_send
+from services.notification.mailer import Mailer, NotAttempted, SendFailed
+from services.notification.store import SCHEMA, deliveries
+from services.notification.store.deliveries import Claimed, Delivery, ForumNow
+from services.notification.writer import MailWriter, WriterLost
 from services.runtime.outbox import Outgoing
 from services.runtime.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
 
 PRODUCER = "notification"
-BATCH = 20
+# How long mails on their way may finish when the service stops.
+STOP_GRACE_SECONDS = 5.0
+# How often the queue gauges are read at most.
+REPORT_SECONDS = 1.0
 FIRST_RETRY_SECONDS = 1.0
 LONGEST_RETRY_SECONDS = 300.0
 
@@ -53,12 +58,30 @@ class SenderPolicy:
 
 
 class Sender:
-    def __init__(self, pool: asyncpg.Pool, mailer: Mailer, policy: SenderPolicy) -> None:
+    """Keeps up to `in_flight` deliveries on their way at once (claimed, written, sent or
+    waiting for a connection), claiming more as they finish: a relay answering in 10 ms a
+    message keeps its connections busy, where sending claimed batches one after the other left
+    them idle while each batch's last mails finished."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        writer: MailWriter,
+        mailer: Mailer,
+        policy: SenderPolicy,
+        *,
+        in_flight: int,
+    ) -> None:
         self._pool = pool
+        self._writer = writer
         self._mailer = mailer
         self._policy = policy
         self._envelope_from = parseaddr(policy.mail_from)[1]
         self._wakeup = Wakeup(pool, f"{SCHEMA}_deliveries", policy.poll_seconds)
+        self._capacity = in_flight
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._room_filled = False
+        self._reported_at = -REPORT_SECONDS
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -68,66 +91,113 @@ class Sender:
         try:
             while True:
                 await self._wakeup.listen()
-                while await self.send_due() == BATCH:
+                # Again at once while there was work; a delivery that finishes wakes the loop
+                # too (it frees room, and makes its recipient's next mail due: mail to one
+                # address goes in order, store.deliveries.claim_due).
+                while await self.claim_due():
                     pass
-                await self._report_queue()
+                await self._report_queue_now_and_then()
                 await self._wakeup.wait()
         finally:
+            await self._stop_in_flight()
             await self._wakeup.close()
 
-    async def send_due(self) -> int:
-        """Send one batch of due deliveries, concurrently up to the mailer's connections."""
-        async with self._pool.acquire() as conn, conn.transaction():
+    async def claim_due(self) -> int:
+        """Claim due deliveries into the free room (once half of it is free: one claim for
+        several mails) and start each; returns how many."""
+        free = self._capacity - len(self._in_flight)
+        if free < max(self._capacity // 2, 1) and self._in_flight:
+            return 0
+        # One statement, committed on its own (no BEGIN and COMMIT round trips around it).
+        async with self._pool.acquire() as conn:
             claimed = await deliveries.claim_due(
-                conn, limit=BATCH, now=utc_now(), sending_timeout=self._policy.sending_timeout
+                conn, limit=free, now=utc_now(), sending_timeout=self._policy.sending_timeout
             )
-        await asyncio.gather(*(self._deliver(delivery) for delivery in claimed))
+        # Room filled: more may be due, and a mail that finishes should claim again at once.
+        self._room_filled = len(claimed) == free
+        for each in claimed:
+            task = asyncio.create_task(self._deliver(each), name=f"delivery {each.delivery.id}")
+            self._in_flight.add(task)
+            task.add_done_callback(self._finished)
         return len(claimed)
 
-    async def _deliver(self, delivery: Delivery) -> None:
-        reason = await self._why_not_now(delivery)
+    def _finished(self, task: "asyncio.Task[None]") -> None:
+        self._in_flight.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            # The row stays `sending` and is taken again after the sending timeout.
+            log.error("%s: %s", task.get_name(), type(error).__name__)
+        # Only when mail is waiting for room: else every finished mail made a claim that found
+        # nothing (new mail wakes the loop by NOTIFY; a recipient's next mail, held back by
+        # this one, goes at the next poll).
+        if self._room_filled:
+            self.wake()
+
+    async def _stop_in_flight(self) -> None:
+        """On stopping: mails on their way may finish for a moment; the rest are cancelled and
+        their rows taken again after the sending timeout (same Message-ID)."""
+        if not self._in_flight:
+            return
+        _, pending = await asyncio.wait(set(self._in_flight), timeout=STOP_GRACE_SECONDS)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _deliver(self, claimed: Claimed) -> None:
+        delivery = claimed.delivery
+        reason = self._why_not_now(claimed)
         if reason is not None:
             await self._finish_suppressed(delivery, reason)
             return
         assert delivery.mail is not None
         try:
-            message = compose(
-                delivery.mail,
-                sender=self._policy.mail_from,
-                message_id=delivery.message_id,
-                date=utc_now(),
-            )
+            message = await self._writer.write(delivery.mail, delivery.message_id)
         except MailNotComposable as error:
             await self._finish_failed(delivery, f"cannot be written: {error}")
+            return
+        except WriterLost:
+            await self._give_back(delivery)
             return
         started = asyncio.get_running_loop().time()
         try:
             await self._mailer.send(
-                self._envelope_from, delivery.mail.recipient.address, message.as_bytes()
+                self._envelope_from,
+                delivery.mail.recipient.address,
+                message,
+                slot_within=self._policy.sending_timeout.total_seconds() / 3,
             )
+        except NotAttempted:
+            await self._give_back(delivery)
+            return
         except SendFailed as failure:
+            metrics.SEND_DURATION.observe(asyncio.get_running_loop().time() - started)
             await self._after_failure(delivery, failure)
             return
-        finally:
-            metrics.SEND_DURATION.observe(asyncio.get_running_loop().time() - started)
+        metrics.SEND_DURATION.observe(asyncio.get_running_loop().time() - started)
         await self._finish_sent(delivery)
 
-    async def _why_not_now(self, delivery: Delivery) -> str | None:
-        """Again at sending: the organisation erased, or the occasion passed meanwhile (the
-        forum cancelled, held or started since the fact was processed)."""
-        if delivery.mail is None:
-            return "the organisation's personal data was erased"
+    async def _give_back(self, delivery: Delivery) -> None:
+        """Claimed but not sent (the relay slow, connections busy): due again at once, the
+        attempt not counted — claimed longer, another replica would take it too."""
         async with self._pool.acquire() as conn:
-            if delivery.organization_id and await known.is_erased(conn, delivery.organization_id):
-                return "the organisation's personal data was erased"
-            forum = await known.forum(conn, delivery.forum_id) if delivery.forum_id else None
+            await deliveries.give_back(conn, delivery.id)
+
+    def _why_not_now(self, claimed: Claimed) -> str | None:
+        """Again at sending: the organisation erased, the recipient unsubscribed from
+        invitations, or the occasion passed meanwhile (the forum cancelled, held, moved or
+        started since the fact was processed) — a mail may wait hours for its relay."""
+        delivery = claimed.delivery
+        if delivery.mail is None or claimed.organization_erased:
+            return "the organisation's personal data was erased"
+        if delivery.mail.kind is Kind.FORUM_INVITATION and claimed.recipient_unsubscribed:
+            return UNSUBSCRIBED
         return why_not_send(
             delivery.mail.kind,
             occurred_at=delivery.event_occurred_at,
             now=utc_now(),
             max_age=self._policy.max_age,
-            forum=delivery.mail.forum,
-            forum_status=forum.status if forum else None,
+            # The forum as it is now (moved since the mail was planned?), else as planned.
+            forum=_as_known_now(delivery.mail.forum, claimed.forum),
+            forum_status=claimed.forum.status if claimed.forum else None,
         )
 
     async def _after_failure(self, delivery: Delivery, failure: SendFailed) -> None:
@@ -155,17 +225,21 @@ class Sender:
 
     async def _finish_sent(self, delivery: Delivery) -> None:
         now = utc_now()
-        async with self._pool.acquire() as conn, conn.transaction():
-            if await deliveries.mark_sent(conn, delivery.id, now):
-                await _emit(conn, _sent(delivery, now), delivery)
+        fact = Outgoing(Topic.NOTIFICATIONS, _sent(delivery, now))
+        async with self._pool.acquire() as conn:
+            await deliveries.finish(
+                conn, delivery.id, status="sent", reason=None, at=now, fact=fact
+            )
         metrics.EMAILS.labels(delivery.kind, "sent").inc()
         metrics.EVENT_TO_SENT.observe(max((now - delivery.event_occurred_at).total_seconds(), 0))
 
     async def _finish_failed(self, delivery: Delivery, reason: str) -> None:
         now = utc_now()
-        async with self._pool.acquire() as conn, conn.transaction():
-            if await deliveries.mark_failed(conn, delivery.id, reason, now):
-                await _emit(conn, _failed(delivery, reason, now), delivery)
+        fact = Outgoing(Topic.NOTIFICATIONS, _failed(delivery, reason, now))
+        async with self._pool.acquire() as conn:
+            await deliveries.finish(
+                conn, delivery.id, status="failed", reason=reason, at=now, fact=fact
+            )
         metrics.EMAILS.labels(delivery.kind, "failed").inc()
         log.error("delivery %s (%s) failed: %s", delivery.id, delivery.kind, reason)
 
@@ -174,15 +248,30 @@ class Sender:
             await deliveries.mark_suppressed(conn, delivery.id, reason)
         metrics.EMAILS.labels(delivery.kind, "suppressed").inc()
 
-    async def _report_queue(self) -> None:
+    async def _report_queue_now_and_then(self) -> None:
+        """The queue gauges, at most once a REPORT_SECONDS (scraped every 15 s or so; read
+        after every round of the sender they were a query a mail)."""
+        now = asyncio.get_running_loop().time()
+        if now - self._reported_at < REPORT_SECONDS:
+            return
+        self._reported_at = now
         async with self._pool.acquire() as conn:
             state = await deliveries.queue_state(conn, utc_now())
         metrics.RETRY_QUEUE.set(state.retrying)
         metrics.OLDEST_QUEUED.set(state.oldest_queued_seconds)
 
 
-async def _emit(conn: Connection, event: Envelope, delivery: Delivery) -> None:
-    await outbox.append(conn, SCHEMA, [Outgoing(Topic.NOTIFICATIONS, event)])
+def _as_known_now(planned: ForumFacts | None, known_now: ForumNow | None) -> ForumFacts | None:
+    """The mail's forum with the times and deadline the read model holds now."""
+    if planned is None or known_now is None:
+        return planned
+    return planned.model_copy(
+        update={
+            "starts_at": known_now.starts_at,
+            "ends_at": known_now.ends_at,
+            "registration_deadline": known_now.registration_deadline,
+        }
+    )
 
 
 def _trace(delivery: Delivery) -> dict[str, object]:

@@ -1,8 +1,10 @@
 """Transactional outbox: append events with the state change; the relay publishes them in order.
 
-`append` writes outbox rows, and so does one more writer: the registration service's admitting
+`append` writes outbox rows, and so do two more writers: the registration service's admitting
 statement (ADMIT in services/registration/store/registrations.py) inserts its
-`registration.made` row inside its one SQL statement. Both name the columns of ROW_COLUMNS.
+`registration.made` row inside its one SQL statement, and the notification sender's finishing
+statement (`finish` in services/notification/store/deliveries.py) its notification.sent or
+.failed row. All name the columns of ROW_COLUMNS.
 """
 
 import asyncio

@@ -42,6 +42,7 @@ class RunningPlatform:
     registration_port: int
     mailbox_port: int
     smtp_port: int
+    notification_port: int
     output: list[str] = field(default_factory=list)
 
     @property
@@ -75,18 +76,30 @@ class RunningPlatform:
 
 
 def _platform_env(
-    kafka_port: int, registration_port: int, mailbox_port: int, smtp_port: int
+    kafka_port: int,
+    registration_port: int,
+    mailbox_port: int,
+    smtp_port: int,
+    notification_port: int,
 ) -> dict[str, str]:
     # Everything embedded: no external database, broker, mail relay or token may leak in from
-    # the caller. Every port is free: other test runs on the machine use the defaults.
+    # the caller. Every port is free: other test runs on the machine use the defaults. The
+    # links in e-mails follow the ports, as a user who moves a service sets its public URL.
     env = {name: value for name, value in os.environ.items() if not name.startswith("DIALOGNET_")}
     env["DIALOGNET_KAFKA_PORT"] = str(kafka_port)
     env["DIALOGNET_REGISTRATION_PORT"] = str(registration_port)
+    env["DIALOGNET_PUBLIC_BASE_URL"] = f"http://127.0.0.1:{registration_port}"
     env["DIALOGNET_MAILBOX_PORT"] = str(mailbox_port)
     env["DIALOGNET_MAILBOX_SMTP_PORT"] = str(smtp_port)
     # Every service up starts gets a free port: tests running beside each other never collide.
     env["DIALOGNET_REPORTING_PORT"] = str(free_port())
+    env["DIALOGNET_NOTIFICATION_PORT"] = str(notification_port)
+    env["DIALOGNET_NOTIFICATION_PUBLIC_BASE_URL"] = f"http://127.0.0.1:{notification_port}"
     return env
+
+
+def _free_ports() -> tuple[int, int, int, int, int]:
+    return (free_port(), free_port(), free_port(), free_port(), free_port())
 
 
 def _drain(process: "subprocess.Popen[str]", output: list[str]) -> None:
@@ -115,7 +128,7 @@ def start_up(tmp_path: Path, scratch_dir: Path) -> Iterator[Any]:
     started: list[RunningPlatform] = []
 
     def start(*args: str, env: dict[str, str] | None = None) -> RunningPlatform:
-        ports = (free_port(), free_port(), free_port(), free_port())
+        ports = _free_ports()
         data_dir = scratch_dir / "data"
         command = [sys.executable, "-m", "services.cli", "up", "--data-dir", str(data_dir), *args]
         process = subprocess.Popen(
@@ -388,7 +401,7 @@ async def test_up_runs_reporting_and_its_dashboard_answers(start_up: Any) -> Non
 
 
 def _up_failing(env_changes: dict[str, str], data_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {**_platform_env(free_port(), free_port(), free_port(), free_port()), **env_changes}
+    env = {**_platform_env(*_free_ports()), **env_changes}
     return subprocess.run(
         [sys.executable, "-m", "services.cli", "up", "--data-dir", str(data_dir)],
         env=env,
@@ -454,33 +467,55 @@ async def test_up_runs_the_mailbox_and_points_every_service_at_it(start_up: Any)
     assert _leftovers(platform, children) == []
 
 
-class AcceptingRelay:
-    """An SMTP server that takes every message (the organisation's relay, in the test)."""
+class _Relay:
+    """An organisation's mail relay (aiosmtpd, in a thread of its own): keeps what it gets."""
 
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802 (aiosmtpd's hook name)
+    def __init__(self) -> None:
+        self.recipients: list[str] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's hook name)
+        self.recipients.extend(envelope.rcpt_tos)
         return "250 OK"
 
 
-async def test_up_with_a_mail_relay_configured_starts_no_mailbox(start_up: Any) -> None:
+@pytest.fixture
+def mail_relay() -> Iterator[tuple[str, _Relay]]:
+
+    relay = _Relay()
     port = free_port()
-    relay = f"smtp://127.0.0.1:{port}"
-    # In a thread of its own: start_up waits synchronously, and the notification service's
-    # readiness asks the relay.
-    controller = Controller(AcceptingRelay(), hostname="127.0.0.1", port=port)
+    controller = Controller(relay, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        platform: RunningPlatform = start_up(env={"DIALOGNET_SMTP_URL": relay})
-
-        assert not [line for line in platform.output if line.strip().startswith("mailbox")]
-        assert platform.service_process("mailbox") is None
-        registration = platform.service_process("registration")
-        assert registration is not None
-        assert registration.environ()["DIALOGNET_SMTP_URL"] == relay
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            assert probe.connect_ex(("127.0.0.1", platform.mailbox_port)) != 0, "nothing listens"
-        assert _stop(platform) == 0
+        yield f"smtp://127.0.0.1:{port}", relay
     finally:
         controller.stop()
+
+
+async def test_up_with_a_mail_relay_configured_starts_no_mailbox(
+    start_up: Any, mail_relay: tuple[str, _Relay]
+) -> None:
+    url, relay = mail_relay
+
+    platform: RunningPlatform = start_up(env={"DIALOGNET_SMTP_URL": url})
+
+    assert not [line for line in platform.output if line.strip().startswith("mailbox")]
+    assert platform.service_process("mailbox") is None
+    for name in ("registration", "notification"):
+        service = platform.service_process(name)
+        assert service is not None
+        assert service.environ()["DIALOGNET_SMTP_URL"] == url
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        assert probe.connect_ex(("127.0.0.1", platform.mailbox_port)) != 0, "nothing listens"
+    async with platform.staff() as staff:  # and the mail goes to the relay
+        forum_id = await _schedule_forum(staff)
+        organization_id = await _create_organization(staff)
+        await _register(staff, forum_id, organization_id, "relay@example.net")
+
+    async def relayed() -> bool:
+        return "relay@example.net" in relay.recipients
+
+    await until(relayed, 60, "the confirmation at the relay", interval=0.2)
+    assert _stop(platform) == 0
 
 
 def test_up_refuses_a_busy_smtp_port_by_name(tmp_path: Path) -> None:
@@ -493,3 +528,73 @@ def test_up_refuses_a_busy_smtp_port_by_name(tmp_path: Path) -> None:
     assert f"port {port} is in use; choose another with DIALOGNET_MAILBOX_SMTP_PORT" in (
         result.stderr
     )
+
+
+async def _final_deliveries(platform: RunningPlatform) -> list[dict[str, Any]]:
+    """Every delivery of the notification service once none is left to send (polls)."""
+    url = f"http://127.0.0.1:{platform.notification_port}"
+    headers = {"Authorization": f"Bearer {platform.token}"}
+    found: list[dict[str, Any]] = []
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30.0) as notification:
+
+        async def settled() -> bool:
+            response = await notification.get("/v1/deliveries", params={"limit": 1000})
+            assert response.status_code == 200, response.text
+            found[:] = response.json()["items"]
+            pending = [d for d in found if d["status"] in ("queued", "sending", "retrying")]
+            kinds = [d["kind"] for d in found]
+            # The demo's last facts: the upcoming forum's and the conference's invitations.
+            planned = kinds.count("partner_welcome") == 13 and kinds.count("forum_invitation") >= 26
+            return planned and not pending
+
+        await until(settled, 120, "the demo's mail sent", interval=0.5)
+    return found
+
+
+async def _subjects(platform: RunningPlatform) -> list[tuple[str, str]]:
+    """(recipient, subject) of every message in the mailbox."""
+    url = f"http://127.0.0.1:{platform.mailbox_port}"
+    async with httpx.AsyncClient(base_url=url, timeout=30.0) as mailbox:
+        listed = (await mailbox.get("/api/messages", params={"limit": 1000})).json()
+    assert listed["total"] == len(listed["items"])
+    return [(item["to"][0], item["subject"]) for item in listed["items"]]
+
+
+async def test_up_demo_fills_the_mailbox_with_the_mail_its_history_causes(
+    start_up: Any,
+) -> None:
+    from services.cli.demo import HELD_FORUMS, PARTNERS, PROSPECTS
+
+    platform: RunningPlatform = start_up("--demo")
+    async with platform.staff() as staff:
+        await _demo_loaded(staff)
+    deliveries = await _final_deliveries(platform)
+    mail = await _subjects(platform)
+
+    def count(prefix: str, to: str | None = None) -> int:
+        return len([s for r, s in mail if s.startswith(prefix) and to in (None, r)])
+
+    # Every partner welcomed once, and invited to the forums still ahead.
+    for partner in PARTNERS:
+        assert count(f"Willkommen im Dialognetzwerk, {partner.name}", partner.email) == 1
+        for title in ("3. Forum Dialog und Vertrauen", "Fachtag Vielfalt und Polizei"):
+            assert count(f"Einladung: {title}", partner.email) == 1, (partner.email, title)
+    # Confirmations of the registrations for the conference and the upcoming forum.
+    assert count("Anmeldung bestätigt: Offene Netzwerkkonferenz") == 8
+    assert count("Anmeldung bestätigt: 3. Forum Dialog und Vertrauen") == 4
+    for prospect in PROSPECTS:
+        assert count("Anmeldung bestätigt: Offene Netzwerkkonferenz", prospect.email) == 1
+    # The forums of 2025 were moved into the past and reported held: no change, no thanks.
+    held_titles = {forum.title for forum in HELD_FORUMS}
+    assert not [s for _, s in mail if s.startswith(("Geänderte Angaben", "Danke für"))]
+    about_held = [d for d in deliveries if d["kind"] in ("forum_updated", "forum_thanks")]
+    assert about_held
+    assert {d["status"] for d in about_held} == {"suppressed"}
+    # Their invitations and confirmations (and the conference's invitations, whose deadline
+    # the demo then moves into the past) went out while still ahead, or were suppressed if
+    # the change was known first: the demo's facts come within a second.
+    for title in (*held_titles, "Offene Netzwerkkonferenz"):
+        assert count(f"Einladung: {title}") <= 13
+    assert len(mail) == len([d for d in deliveries if d["status"] == "sent"])
+    assert len(set(mail)) == len(mail), "a mail twice"
+    assert _stop(platform) == 0

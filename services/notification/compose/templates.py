@@ -189,6 +189,9 @@ def _environment_for(folders: list[Path], locale: Locale) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # The templates are package data, fixed while the service runs: without this, Jinja
+        # looked at every template file's mtime for every mail (17 stat calls a confirmation).
+        auto_reload=False,
     )
     formats = BerlinFormats(locale)
     environment.filters["date"] = formats.date

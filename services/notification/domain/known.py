@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from services.notification.domain.mails import ForumFacts, Recipient
+from services.notification.domain.mails import ForumFacts, Recipient, forum_facts
 
 
 @dataclass(frozen=True)
@@ -28,18 +28,35 @@ class KnownForum:
     audience: str | None
     status: str  # scheduled, held, cancelled
     sequence: int  # how often its time or venue changed (.ics SEQUENCE)
+    updated_at: datetime  # when the fact occurred that the row holds
 
-    def facts(self, registration_url: str | None = None) -> ForumFacts:
-        return ForumFacts(
-            id=self.id,
-            title=self.title,
-            format=self.format,
-            venue=self.venue,
-            starts_at=self.starts_at,
-            ends_at=self.ends_at,
-            registration_deadline=self.registration_deadline,
-            registration_url=registration_url,
-        )
+    def facts(self) -> ForumFacts:
+        return forum_facts(self.id, self, self.registration_deadline)
+
+
+@dataclass(frozen=True)
+class FactRef:
+    """A fact whose mail may still be planned later (for an organisation or registration whose
+    own fact is processed after it): its identity, type, time and chain."""
+
+    event_id: UUID
+    event_type: str
+    occurred_at: datetime
+    correlation_id: str | None
+
+
+@dataclass(frozen=True)
+class ForumEnding:
+    """The fact that held or cancelled a forum, with what its last mails say."""
+
+    fact: FactRef
+    reason: str | None  # forum.cancelled: why
+    outcomes: str | None  # forum.held: what it achieved
+    attended_registration_ids: frozenset[UUID]  # forum.held; empty: every confirmed one
+
+    @property
+    def cancelled(self) -> bool:
+        return self.fact.event_type == "forum.cancelled"
 
 
 @dataclass(frozen=True)

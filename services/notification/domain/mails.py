@@ -7,7 +7,7 @@ database from the moment the fact is processed until it is sent (or retried, day
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, Protocol
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
@@ -51,6 +51,36 @@ class ForumFacts(Frozen):
     ends_at: datetime
     registration_deadline: datetime | None = None
     registration_url: str | None = None  # the public page to register (invitations)
+
+
+class ForumTimes(Protocol):
+    """What every fact and row about a forum tells of it (a snapshot, a summary, the read
+    model's row)."""
+
+    @property
+    def title(self) -> str: ...
+    @property
+    def format(self) -> str: ...
+    @property
+    def venue(self) -> str: ...
+    @property
+    def starts_at(self) -> datetime: ...
+    @property
+    def ends_at(self) -> datetime: ...
+
+
+def forum_facts(
+    forum_id: UUID, forum: ForumTimes, registration_deadline: datetime | None
+) -> ForumFacts:
+    return ForumFacts(
+        id=forum_id,
+        title=forum.title,
+        format=forum.format,
+        venue=forum.venue,
+        starts_at=forum.starts_at,
+        ends_at=forum.ends_at,
+        registration_deadline=registration_deadline,
+    )
 
 
 class RegistrationFacts(Frozen):

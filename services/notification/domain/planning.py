@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from schemas.forums import ForumCancelled, ForumHeld, ForumScheduled, ForumUpdated
+from schemas.forums import ForumUpdated
 from schemas.organizations import OrganizationInterested, PartnerJoined
 from schemas.registrations import (
     RegistrationCancelled,
@@ -17,7 +17,12 @@ from schemas.registrations import (
     RegistrationFacts as RegistrationPayload,
 )
 from schemas.vocabulary import Contact
-from services.notification.domain.known import KnownForum, KnownOrganization, KnownRegistration
+from services.notification.domain.known import (
+    ForumEnding,
+    KnownForum,
+    KnownOrganization,
+    KnownRegistration,
+)
 from services.notification.domain.mails import (
     Calendar,
     ForumFacts,
@@ -25,8 +30,9 @@ from services.notification.domain.mails import (
     Mail,
     Recipient,
     RegistrationFacts,
+    forum_facts,
 )
-from services.notification.domain.occasions import why_not_send
+from services.notification.domain.occasions import UNSUBSCRIBED, why_not_send
 from services.notification.domain.recipients import calendar_uid, recipient_hash
 
 # forum.updated changes these, and only these, make a mail (and a new .ics) worth sending.
@@ -86,7 +92,7 @@ def _planned(
         forum_status=forum_status,
     )
     if reason is None and unsubscribed:
-        reason = "the recipient unsubscribed from invitations"
+        reason = UNSUBSCRIBED
     return Planned(
         mail=mail,
         recipient_hash=recipient_hash(mail.recipient.address),
@@ -107,18 +113,15 @@ def recipient_of(contact: Contact | None) -> Recipient | None:
 # --- registrations ------------------------------------------------------------------------
 
 
-def _forum_of(data: RegistrationPayload, known: KnownForum | None) -> ForumFacts:
-    """The forum as the registration fact tells it; the read model adds the deadline."""
-    summary = data.forum
-    return ForumFacts(
-        id=data.forum_id,
-        title=summary.title,
-        format=summary.format,
-        venue=summary.venue,
-        starts_at=summary.starts_at,
-        ends_at=summary.ends_at,
-        registration_deadline=known.registration_deadline if known else None,
-    )
+def _forum_of(
+    data: RegistrationPayload, known: KnownForum | None, occurred_at: datetime
+) -> ForumFacts:
+    """The forum as the read model knows it when that is newer than the registration fact
+    (a forum.updated processed first, from the other topic: the mail tells the new time);
+    else as the fact tells it."""
+    if known is not None and known.updated_at >= occurred_at:
+        return known.facts()
+    return forum_facts(data.forum_id, data.forum, known.registration_deadline if known else None)
 
 
 def _registration(data: RegistrationPayload, cancel_url: str | None) -> RegistrationFacts:
@@ -164,7 +167,7 @@ def registration_made(
     mail = Mail(
         kind=Kind.REGISTRATION_CONFIRMED if confirmed else Kind.REGISTRATION_WAITLISTED,
         recipient=recipient,
-        forum=_forum_of(data, forum),
+        forum=_forum_of(data, forum, occasion.occurred_at),
         registration=_registration(data, cancel_url),
         calendar=calendar,
     )
@@ -186,7 +189,7 @@ def registration_promoted(
     mail = Mail(
         kind=Kind.REGISTRATION_PROMOTED,
         recipient=recipient,
-        forum=_forum_of(data, forum),
+        forum=_forum_of(data, forum, occasion.occurred_at),
         registration=_registration(data, cancel_url),
         calendar=_calendar(
             occasion, data.forum_id, data.registration_id, _sequence(forum), cancel=False
@@ -212,7 +215,7 @@ def registration_cancelled(
     mail = Mail(
         kind=Kind.REGISTRATION_CANCELLED,
         recipient=recipient,
-        forum=_forum_of(data, forum),
+        forum=_forum_of(data, forum, occasion.occurred_at),
         registration=_registration(data, None),
         calendar=calendar,
         reason=data.reason,
@@ -241,24 +244,15 @@ def _sequence(forum: KnownForum | None) -> int:
 
 def forum_scheduled(
     occasion: Occasion,
-    event: ForumScheduled,
+    forum: ForumFacts,
     invited: Sequence[KnownOrganization],
     unsubscribed: set[str],
     links: Links,
 ) -> list[Planned]:
     """`invited`: the organisations to invite (every partner; for an open forum also every
-    interested organisation); `unsubscribed`: recipient hashes that asked for no invitations."""
-    data = event.data
-    forum = ForumFacts(
-        id=data.forum_id,
-        title=data.title,
-        format=data.format,
-        venue=data.venue,
-        starts_at=data.starts_at,
-        ends_at=data.ends_at,
-        registration_deadline=data.registration_deadline,
-        registration_url=links.registration_url(data.forum_id),
-    )
+    interested organisation); `unsubscribed`: recipient hashes that asked for no invitations.
+    `occasion` is the forum.scheduled fact, also when an organisation's own fact comes later."""
+    forum = forum.model_copy(update={"registration_url": links.registration_url(forum.id)})
     planned = []
     for organization in invited:
         if organization.contact is None:
@@ -314,9 +308,21 @@ def forum_updated(
     return planned
 
 
-def forum_cancelled(
+def forum_ended(
     occasion: Occasion,
-    event: ForumCancelled,
+    ending: ForumEnding,
+    forum: KnownForum,
+    registered: Iterable[KnownRegistration],
+) -> list[Planned]:
+    """The forum's last word to its registrations: its cancellation, or the thanks."""
+    if ending.cancelled:
+        return _forum_cancelled(occasion, ending, forum, registered)
+    return _forum_held(occasion, ending, forum, registered)
+
+
+def _forum_cancelled(
+    occasion: Occasion,
+    ending: ForumEnding,
     forum: KnownForum,
     registered: Iterable[KnownRegistration],
 ) -> list[Planned]:
@@ -339,17 +345,20 @@ def forum_cancelled(
             calendar=_calendar(occasion, forum.id, registration.id, forum.sequence, cancel=True)
             if had_seat
             else None,
-            reason=event.data.reason,
+            reason=ending.reason,
         )
         planned.append(_registrations_mail(occasion, mail, registration, "cancelled"))
     return planned
 
 
-def forum_held(
-    occasion: Occasion, event: ForumHeld, forum: KnownForum, registered: Iterable[KnownRegistration]
+def _forum_held(
+    occasion: Occasion,
+    ending: ForumEnding,
+    forum: KnownForum,
+    registered: Iterable[KnownRegistration],
 ) -> list[Planned]:
     """Thanks to the attended registrations; to every confirmed one when none were listed."""
-    attended = set(event.data.attended_registration_ids)
+    attended = ending.attended_registration_ids
     planned = []
     for registration in registered:
         taking_part = (
@@ -362,7 +371,7 @@ def forum_held(
             recipient=registration.contact,
             forum=forum.facts(),
             registration=_known_registration(registration, None),
-            outcomes=event.data.outcomes,
+            outcomes=ending.outcomes,
         )
         planned.append(_registrations_mail(occasion, mail, registration, "held"))
     return planned

@@ -9,7 +9,13 @@ from uuid import UUID
 
 import asyncpg
 
-from services.notification.domain.known import KnownForum, KnownOrganization, KnownRegistration
+from services.notification.domain.known import (
+    FactRef,
+    ForumEnding,
+    KnownForum,
+    KnownOrganization,
+    KnownRegistration,
+)
 from services.notification.domain.mails import Recipient
 from services.runtime.db import Connection
 
@@ -26,6 +32,12 @@ def _recipient(row: asyncpg.Record) -> Recipient | None:
 
 # --- organisations --------------------------------------------------------------------------
 
+ORGANIZATION_COLUMNS = "id, name, status, contact_name, contact_email, contact_language"
+
+
+def _organization(row: asyncpg.Record) -> KnownOrganization:
+    return KnownOrganization(row["id"], row["name"], row["status"], _recipient(row))
+
 
 async def save_organization(
     conn: Connection,
@@ -35,10 +47,11 @@ async def save_organization(
     status: str | None,
     contact: Recipient | None,
     occurred_at: datetime,
-) -> None:
+) -> KnownOrganization:
     """A later fact's status wins; a contact once given stays until a later fact gives another
-    (partner.left carries none) — and never after erasure."""
-    await conn.execute(
+    (partner.left carries none) — and never after erasure. Returns the organisation as known
+    now."""
+    row = await conn.fetchrow(
         "INSERT INTO notification.organizations AS o (id, name, status, contact_name,"
         " contact_email, contact_language, updated_at)"
         " VALUES ($1, $2, coalesce($3, 'prospect'), $4, $5, $6, $7)"
@@ -55,7 +68,8 @@ async def save_organization(
         "  contact_language = CASE WHEN o.erased_at IS NOT NULL THEN NULL"
         "           WHEN EXCLUDED.contact_email IS NOT NULL AND EXCLUDED.updated_at >= o.updated_at"
         "           THEN EXCLUDED.contact_language ELSE o.contact_language END,"
-        "  updated_at = greatest(o.updated_at, EXCLUDED.updated_at)",
+        "  updated_at = greatest(o.updated_at, EXCLUDED.updated_at)"
+        f" RETURNING {ORGANIZATION_COLUMNS}",
         organization_id,
         name,
         status,
@@ -64,21 +78,20 @@ async def save_organization(
         contact.language if contact else None,
         occurred_at,
     )
+    assert row is not None
+    return _organization(row)
 
 
 async def invited_to(conn: Connection, *, open_forum: bool) -> list[KnownOrganization]:
     """Every partner; for an open forum every interested organisation too."""
     statuses = ["partner", "interested"] if open_forum else ["partner"]
     rows = await conn.fetch(
-        "SELECT id, name, status, contact_name, contact_email, contact_language"
-        " FROM notification.organizations"
+        f"SELECT {ORGANIZATION_COLUMNS} FROM notification.organizations"
         " WHERE status = ANY($1::text[]) AND erased_at IS NULL AND contact_email IS NOT NULL"
         " ORDER BY id",
         statuses,
     )
-    return [
-        KnownOrganization(row["id"], row["name"], row["status"], _recipient(row)) for row in rows
-    ]
+    return [_organization(row) for row in rows]
 
 
 async def erase_organization(conn: Connection, organization_id: UUID, erased_at: datetime) -> None:
@@ -111,9 +124,10 @@ async def is_erased(conn: Connection, organization_id: UUID) -> bool:
 # --- forums ---------------------------------------------------------------------------------
 
 
+SCHEDULED = "forum.scheduled"
 FORUM_COLUMNS = (
     "id, title, format, venue, starts_at, ends_at, registration_deadline, audience, status,"
-    " sequence"
+    " sequence, updated_at"
 )
 
 
@@ -135,19 +149,27 @@ async def save_forum(
     status: str,
     reschedules: bool,
     occurred_at: datetime,
+    scheduling: FactRef | None = None,
 ) -> KnownForum:
     """The forum as scheduled or updated; `reschedules`: its time or venue changed, so every
-    .ics from now on carries a higher SEQUENCE. Facts of one forum arrive in order (one key)."""
+    .ics from now on carries a higher SEQUENCE; `scheduling`: the fact that scheduled it (kept
+    for invitations). Facts of one forum arrive in order (one key)."""
     row = await conn.fetchrow(
         "INSERT INTO notification.forums AS f (id, title, format, venue, starts_at, ends_at,"
-        " registration_deadline, audience, status, sequence, updated_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $10 THEN 1 ELSE 0 END, $11)"
+        " registration_deadline, audience, status, sequence, updated_at, scheduled_event_id,"
+        " scheduled_at, scheduled_correlation_id)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $10 THEN 1 ELSE 0 END, $11,"
+        "         $12, $13, $14)"
         " ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, format = EXCLUDED.format,"
         " venue = EXCLUDED.venue, starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at,"
         " registration_deadline = EXCLUDED.registration_deadline,"
         " audience = EXCLUDED.audience, status = EXCLUDED.status,"
         " sequence = f.sequence + CASE WHEN $10 THEN 1 ELSE 0 END,"
-        " updated_at = EXCLUDED.updated_at"
+        " updated_at = EXCLUDED.updated_at,"
+        " scheduled_event_id = coalesce(f.scheduled_event_id, EXCLUDED.scheduled_event_id),"
+        " scheduled_at = coalesce(f.scheduled_at, EXCLUDED.scheduled_at),"
+        " scheduled_correlation_id = coalesce(f.scheduled_correlation_id,"
+        "                                     EXCLUDED.scheduled_correlation_id)"
         " WHERE EXCLUDED.updated_at >= f.updated_at"
         f" RETURNING {FORUM_COLUMNS}",
         forum_id,
@@ -161,6 +183,9 @@ async def save_forum(
         status,
         reschedules,
         occurred_at,
+        scheduling.event_id if scheduling else None,
+        scheduling.occurred_at if scheduling else None,
+        scheduling.correlation_id if scheduling else None,
     )
     if row is None:  # an older fact than the one the row holds: the row stays
         found = await forum(conn, forum_id)
@@ -169,18 +194,89 @@ async def save_forum(
     return _forum(row)
 
 
-async def save_forum_status(
-    conn: Connection, forum_id: UUID, status: str, occurred_at: datetime
+async def save_forum_ending(
+    conn: Connection, forum_id: UUID, status: str, ending: ForumEnding
 ) -> KnownForum | None:
-    """Held or cancelled; None when the forum's scheduling fact has not arrived (yet)."""
+    """Held or cancelled, with the fact that said so; None when the forum's scheduling fact
+    has not arrived (yet)."""
+    fact = ending.fact
     row = await conn.fetchrow(
-        "UPDATE notification.forums SET status = $2, updated_at = greatest(updated_at, $3)"
+        "UPDATE notification.forums SET status = $2, updated_at = greatest(updated_at, $3),"
+        " ended_event_id = $4, ended_event_type = $5, ended_at = $3, ended_correlation_id = $6,"
+        " end_reason = $7, outcomes = $8, attended_registration_ids = $9::uuid[]"
         f" WHERE id = $1 RETURNING {FORUM_COLUMNS}",
         forum_id,
         status,
-        occurred_at,
+        fact.occurred_at,
+        fact.event_id,
+        fact.event_type,
+        fact.correlation_id,
+        ending.reason,
+        ending.outcomes,
+        sorted(ending.attended_registration_ids),
     )
     return _forum(row) if row else None
+
+
+async def ending_of(conn: Connection, forum_id: UUID) -> ForumEnding | None:
+    row = await conn.fetchrow(
+        "SELECT ended_event_id, ended_event_type, ended_at, ended_correlation_id, end_reason,"
+        " outcomes, attended_registration_ids FROM notification.forums"
+        " WHERE id = $1 AND ended_event_id IS NOT NULL",
+        forum_id,
+    )
+    if row is None:
+        return None
+    fact = FactRef(
+        row["ended_event_id"], row["ended_event_type"], row["ended_at"], row["ended_correlation_id"]
+    )
+    return ForumEnding(
+        fact, row["end_reason"], row["outcomes"], frozenset(row["attended_registration_ids"])
+    )
+
+
+async def scheduled_after(
+    conn: Connection, moment: datetime, *, open_only: bool
+) -> list[tuple[KnownForum, FactRef]]:
+    """Forums still scheduled whose scheduling fact occurred after `moment` (only open forums
+    when `open_only`), each with that fact."""
+    rows = await conn.fetch(
+        f"SELECT {FORUM_COLUMNS}, scheduled_event_id, scheduled_at, scheduled_correlation_id"
+        " FROM notification.forums"
+        " WHERE status = 'scheduled' AND scheduled_at > $1 AND (NOT $2 OR audience = 'open')"
+        " ORDER BY scheduled_at",
+        moment,
+        open_only,
+    )
+    return [
+        (
+            _forum(row),
+            FactRef(
+                row["scheduled_event_id"],
+                SCHEDULED,
+                row["scheduled_at"],
+                row["scheduled_correlation_id"],
+            ),
+        )
+        for row in rows
+    ]
+
+
+async def registration_context(
+    conn: Connection, organization_id: UUID, forum_id: UUID
+) -> tuple[bool, KnownForum | None]:
+    """Whether the organisation was erased, and the forum: what a registration fact's mails
+    depend on, in one round trip (a fact is read in a handful; each one counts)."""
+    row = await conn.fetchrow(
+        "SELECT EXISTS (SELECT 1 FROM notification.organizations"
+        "   WHERE id = $1 AND erased_at IS NOT NULL) AS erased,"
+        f" {', '.join(f'f.{name}' for name in FORUM_COLUMNS.split(', '))}"
+        " FROM (SELECT 1) AS one LEFT JOIN notification.forums f ON f.id = $2",
+        organization_id,
+        forum_id,
+    )
+    assert row is not None
+    return bool(row["erased"]), _forum(row) if row["id"] is not None else None
 
 
 async def forum(conn: Connection, forum_id: UUID) -> KnownForum | None:

@@ -4,7 +4,6 @@ all in the test's event loop, on one test database and its own topics."""
 
 import contextlib
 import email
-import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -26,6 +25,31 @@ from tests.serving import served
 
 MAIL_WITHIN_SECONDS = 30.0
 STAFF = {"Authorization": f"Bearer {TEST_ADMIN_TOKEN}"}
+PENDING = ("queued", "sending", "retrying")
+JsonObject = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Received:
+    """A message the sink holds, with the delivery that sent it (matched by Message-ID)."""
+
+    kind: str
+    delivery: JsonObject
+    message: EmailMessage
+
+    @property
+    def subject(self) -> str:
+        return str(self.message["Subject"])
+
+    @property
+    def language(self) -> str:
+        return str(self.message["Content-Language"])
+
+    @property
+    def text(self) -> str:
+        body = self.message.get_body(preferencelist=("plain",))
+        assert body is not None
+        return str(body.get_content())  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -37,11 +61,11 @@ class Platform:
     notification: httpx.AsyncClient  # with the staff token
     mailbox: RunningMailbox
 
-    async def messages(self, to: str) -> list[dict[str, Any]]:
+    async def messages(self, to: str) -> list[JsonObject]:
         """Every message the sink holds for `to`, oldest first."""
-        found = await self.mailbox.http.get("/api/messages", params={"to": to, "limit": 200})
+        found = await self.mailbox.http.get("/api/messages", params={"to": to, "limit": 1000})
         assert found.status_code == 200, found.text
-        items: list[dict[str, Any]] = found.json()["items"]
+        items: list[JsonObject] = found.json()["items"]
         return list(reversed(items))
 
     async def mail_to(
@@ -62,19 +86,24 @@ class Platform:
         assert isinstance(parsed, EmailMessage)
         return parsed
 
-    async def deliveries(self, **filters: str) -> list[dict[str, Any]]:
-        response = await self.notification.get(
-            "/v1/deliveries", params={**filters, "limit": "1000"}
-        )
-        assert response.status_code == 200, response.text
-        items: list[dict[str, Any]] = response.json()["items"]
-        return items
+    async def deliveries(self, **filters: str) -> list[JsonObject]:
+        """Every delivery the staff API lists with these filters (following its pages)."""
+        items: list[JsonObject] = []
+        params: dict[str, str] = {**filters, "limit": "1000"}
+        while True:
+            response = await self.notification.get("/v1/deliveries", params=params)
+            assert response.status_code == 200, response.text
+            page = response.json()
+            items.extend(page["items"])
+            if page["next"] is None:
+                return items
+            params["cursor"] = page["next"]
 
     async def delivery_of(
-        self, predicate: Callable[[dict[str, Any]], bool], what: str, timeout: float = 30.0
-    ) -> dict[str, Any]:
+        self, predicate: Callable[[JsonObject], bool], what: str, timeout: float = 30.0
+    ) -> JsonObject:
         """The first delivery `predicate` matches, once there is one."""
-        found: list[dict[str, Any]] = []
+        found: list[JsonObject] = []
 
         async def exists() -> bool:
             found[:] = [item for item in await self.deliveries() if predicate(item)]
@@ -82,6 +111,47 @@ class Platform:
 
         await until(exists, timeout, what, interval=0.1)
         return found[0]
+
+    async def settled(
+        self, count: int, timeout: float = MAIL_WITHIN_SECONDS, **filters: str
+    ) -> list[JsonObject]:
+        """The deliveries matching `filters` once there are at least `count` and none of them
+        is still to be sent (queued, sending, retrying)."""
+        found: list[JsonObject] = []
+
+        async def done() -> bool:
+            found[:] = await self.deliveries(**filters)
+            return len(found) >= count and not any(d["status"] in PENDING for d in found)
+
+        await until(done, timeout, f"{count} final deliveries for {filters}", interval=0.1)
+        return found
+
+    async def received(self, to: str) -> list[Received]:
+        """Every message to `to`, oldest first, each with its kind (from its delivery)."""
+        by_message_id = {d["message_id"]: d for d in await self.deliveries()}
+        found = []
+        for item in await self.messages(to):
+            delivery = by_message_id[item["message_id"]]
+            found.append(Received(delivery["kind"], delivery, await self.raw(item["id"])))
+        return found
+
+    async def received_once(self, to: str, kind: str, forum_id: str | None = None) -> Received:
+        """The one message of `kind` to `to` (about `forum_id`), once it is there; fails if
+        there are more."""
+
+        def wanted(item: Received) -> bool:
+            return item.kind == kind and forum_id in (None, item.delivery["forum_id"])
+
+        async def arrived() -> bool:
+            return any(wanted(item) for item in await self.received(to))
+
+        await until(arrived, MAIL_WITHIN_SECONDS, f"{kind} to {to}", interval=0.1)
+        found = [item for item in await self.received(to) if wanted(item)]
+        assert len(found) == 1, [item.subject for item in found]
+        return found[0]
+
+    async def kinds_to(self, to: str) -> list[str]:
+        return [item.kind for item in await self.received(to)]
 
 
 def platform_settings(base: Settings, **overrides: Any) -> Settings:
@@ -101,13 +171,36 @@ def platform_settings(base: Settings, **overrides: Any) -> Settings:
 
 
 @contextlib.asynccontextmanager
-async def running_platform(settings: Settings) -> AsyncIterator[Platform]:
+async def running_notification(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The notification service in this event loop; a client with the staff token."""
     async with (
-        running_mailbox(settings) as mailbox,
-        running_registration(settings) as registration,
         served(notification_app(settings), settings.notification_port, "notification") as url,
         httpx.AsyncClient(base_url=url, headers=STAFF, timeout=30) as notification,
     ):
+        yield notification
+
+
+@contextlib.asynccontextmanager
+async def running_platform(
+    settings: Settings, *, notification_in_process: bool = True
+) -> AsyncIterator[Platform]:
+    """Mailbox, registration and notification in this event loop; without notification when
+    the test runs it as its own process (tests.service_process) on the settings' port."""
+    async with (
+        running_mailbox(settings) as mailbox,
+        running_registration(settings) as registration,
+        contextlib.AsyncExitStack() as stack,
+    ):
+        if notification_in_process:
+            notification = await stack.enter_async_context(running_notification(settings))
+        else:
+            notification = await stack.enter_async_context(
+                httpx.AsyncClient(
+                    base_url=f"http://127.0.0.1:{settings.notification_port}",
+                    headers=STAFF,
+                    timeout=30,
+                )
+            )
         yield Platform(settings, registration, notification, mailbox)
 
 
@@ -116,7 +209,3 @@ async def platform(module_settings: Settings) -> AsyncIterator[Platform]:
     """One platform per module: tests isolate by their own forums and addresses."""
     async with running_platform(platform_settings(module_settings)) as running:
         yield running
-
-
-def deadline_passed(start: float, seconds: float) -> bool:
-    return time.monotonic() - start > seconds
