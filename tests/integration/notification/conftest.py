@@ -113,15 +113,20 @@ class Platform:
         return found[0]
 
     async def settled(
-        self, count: int, timeout: float = MAIL_WITHIN_SECONDS, **filters: str
+        self,
+        count: int,
+        timeout: float = MAIL_WITHIN_SECONDS,
+        counting: Callable[[JsonObject], bool] = lambda delivery: True,
+        **filters: str,
     ) -> list[JsonObject]:
-        """The deliveries matching `filters` once there are at least `count` and none of them
-        is still to be sent (queued, sending, retrying)."""
+        """The deliveries matching `filters` once at least `count` of them are `counting` and
+        none is still to be sent (queued, sending, retrying)."""
         found: list[JsonObject] = []
 
         async def done() -> bool:
             found[:] = await self.deliveries(**filters)
-            return len(found) >= count and not any(d["status"] in PENDING for d in found)
+            counted = sum(1 for delivery in found if counting(delivery))
+            return counted >= count and not any(d["status"] in PENDING for d in found)
 
         await until(done, timeout, f"{count} final deliveries for {filters}", interval=0.1)
         return found
