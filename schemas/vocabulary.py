@@ -170,3 +170,8 @@ class ForumSummary(BaseModel):
     venue: str
     starts_at: datetime
     ends_at: datetime
+
+    @classmethod
+    def of(cls, forum: object) -> "ForumSummary":
+        """The summary of anything that has a forum's title, format, venue and times."""
+        return cls.model_validate(forum, from_attributes=True)

@@ -42,13 +42,7 @@ class Forum:
         return max(self.capacity - self.seats_taken, 0)
 
     def summary(self) -> ForumSummary:
-        return ForumSummary(
-            title=self.title,
-            format=self.format,
-            venue=self.venue,
-            starts_at=self.starts_at,
-            ends_at=self.ends_at,
-        )
+        return ForumSummary.of(self)
 
     def snapshot(self) -> dict[str, object]:
         return {
