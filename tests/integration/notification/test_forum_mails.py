@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tests.integration.notification.calendars import calendar_of, calendar_parts
-from tests.integration.notification.conftest import Platform
+from tests.integration.notification.conftest import JsonObject, Platform
 from tests.integration.registration import bodies
 from tests.integration.registration.steps import (
     new_forum,
@@ -17,6 +17,12 @@ from tests.integration.registration.steps import (
 )
 
 JsonBody = dict[str, Any]
+
+
+def registrants_mail(delivery: JsonObject) -> bool:
+    """Counted while waiting: the invitations of an open forum go to every partner the other
+    tests made too, and would make a count of the registrants' mails come true too early."""
+    return bool(delivery["kind"] != "forum_invitation")
 
 
 async def _organization(platform: Platform, step: str | None, language: str = "de") -> str:
@@ -108,7 +114,7 @@ async def test_a_new_time_or_venue_goes_to_everyone_registered_with_the_same_cal
         )
     )
     first = calendar_of((await platform.received_once(seated, "registration_confirmed")).message)
-    await platform.settled(4, forum_id=forum["id"])
+    await platform.settled(4, counting=registrants_mail, forum_id=forum["id"])
     later = datetime.fromisoformat(forum["starts_at"]) + timedelta(days=1, hours=2)
 
     await _reschedule(platform, forum, title="Verlegt (neuer Titel)")  # no mail for a title
@@ -133,7 +139,7 @@ async def test_a_new_time_or_venue_goes_to_everyone_registered_with_the_same_cal
 
     await _reschedule(platform, forum, venue="Stadthalle, Raum 4")
 
-    await platform.settled(8, forum_id=forum["id"])
+    await platform.settled(8, counting=registrants_mail, forum_id=forum["id"])
     await platform.mail_to(seated, 3)
     venue_changed = [m for m in await platform.received(seated) if m.kind == "forum_updated"][-1]
     assert "Neuer Ort:    Stadthalle, Raum 4" in venue_changed.text
@@ -171,7 +177,7 @@ async def test_a_cancelled_forum_tells_everyone_registered_and_removes_the_entry
     # their registration.cancelled (cancelled_by forum) sends nothing of its own.
     ended = await platform.received_once(waiting, "forum_cancelled")
     assert calendar_parts(ended.message) == []
-    await platform.settled(4, forum_id=forum["id"])
+    await platform.settled(4, counting=registrants_mail, forum_id=forum["id"])
     assert await platform.kinds_to(seated) == ["registration_confirmed", "forum_cancelled"]
     assert await platform.kinds_to(waiting) == ["registration_waitlisted", "forum_cancelled"]
 
