@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaProducer
 
 from schemas.envelope import Envelope
 from schemas.topics import Topic, topic_name
-from services.runtime import db, kafka
+from services.runtime import db, kafka, kafka_topics
 from services.runtime.outbox import OutboxRelay, Outgoing, append, relay_for
 from services.runtime.settings import Settings
 
@@ -88,7 +88,7 @@ class Outbox:
 
 @pytest.fixture
 async def outbox(settings: Settings) -> AsyncIterator[Outbox]:
-    await kafka.ensure_topics(settings)
+    await kafka_topics.ensure_topics(settings)
     pool = await db.create_pool(settings.service_database_url("relay"), max_size=4)
     async with pool.acquire() as conn:
         await conn.execute(f"CREATE SCHEMA {SCHEMA}")
