@@ -114,7 +114,9 @@ def broker_security(settings: Settings) -> BaseSecurity | None:
 def new_broker(settings: Settings, *, middlewares: Any = ()) -> KafkaBroker:
     """The service's FastStream broker: its subscriptions' consumers and its publisher."""
     return KafkaBroker(
-        settings.bootstrap(),
+        # A list: FastStream hands a string on as one host, so "a:9093,b:9093" (which aiokafka
+        # itself splits) could not be resolved.
+        [server.strip() for server in settings.bootstrap().split(",")],
         acks="all",
         enable_idempotence=settings.kafka_enable_idempotence,
         security=broker_security(settings),
