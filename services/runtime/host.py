@@ -174,6 +174,7 @@ async def hosted(
             await db.migrate(conn, schema=schema, package=migrations)
         access = await AccessDatabase.open(settings, service, pool)
         stack.push_async_callback(access.close)
+        await kafka.check_login(settings)
         await kafka_topics.ensure_topics(settings)
         producer = kafka.new_producer(settings)
         await producer.start()

@@ -8,6 +8,12 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.conn import create_conn
+from aiokafka.errors import (
+    AuthenticationFailedError,
+    SaslAuthenticationFailed,
+    UnsupportedSaslMechanismError,
+)
 from faststream.kafka import KafkaBroker
 from faststream.security import (
     BaseSecurity,
@@ -56,6 +62,46 @@ def _sasl_login(settings: Settings) -> tuple[str, str]:
     assert username is not None
     assert password is not None
     return username, password.get_secret_value()
+
+
+class KafkaLoginRefused(RuntimeError):
+    """The brokers refused this service's login or certificate check; the message says which
+    settings to look at (never the password)."""
+
+
+async def check_login(settings: Settings) -> None:
+    """Log in to the first broker that answers, or KafkaLoginRefused.
+
+    aiokafka's clients log a refused login and try again, until they give up with "Unable to
+    bootstrap": the reason would be lost among retries. A broker that does not answer is left
+    to the clients (their retries are right for that)."""
+    if settings.kafka_security_protocol == "PLAINTEXT":
+        return  # nothing to be refused
+    options = security_options(settings)
+    for server in settings.bootstrap().split(","):
+        host, port = server.strip().rsplit(":", 1)
+        try:
+            conn = await create_conn(host, int(port), request_timeout_ms=10_000, **options)
+        except (SaslAuthenticationFailed, AuthenticationFailedError) as error:
+            raise KafkaLoginRefused(
+                f"Kafka at {server} refused the login of user {settings.kafka_sasl_username!r} "
+                f"({settings.kafka_sasl_mechanism}): {error.args[0] if error.args else error}; "
+                "check DIALOGNET_KAFKA_SASL_USERNAME and DIALOGNET_KAFKA_SASL_PASSWORD"
+            ) from None
+        except UnsupportedSaslMechanismError as error:
+            raise KafkaLoginRefused(
+                f"Kafka at {server} does not take {settings.kafka_sasl_mechanism}: {error}; "
+                "check DIALOGNET_KAFKA_SASL_MECHANISM"
+            ) from None
+        except ssl.SSLCertVerificationError as error:
+            raise KafkaLoginRefused(
+                f"the certificate of Kafka at {server} is not trusted ({error.verify_message}); "
+                "check DIALOGNET_KAFKA_SSL_CAFILE"
+            ) from None
+        except (OSError, TimeoutError):
+            continue
+        conn.close()
+        return
 
 
 def connection_options(settings: Settings) -> dict[str, Any]:

@@ -86,8 +86,9 @@ class Outbox:
             await pool.close()
 
 
-@pytest.fixture
-async def outbox(settings: Settings) -> AsyncIterator[Outbox]:
+@contextlib.asynccontextmanager
+async def outbox_in(settings: Settings) -> AsyncIterator[Outbox]:
+    """The topics and an outbox schema on `settings`' broker and database."""
     await kafka_topics.ensure_topics(settings)
     pool = await db.create_pool(settings.service_database_url("relay"), max_size=4)
     async with pool.acquire() as conn:
@@ -98,6 +99,12 @@ async def outbox(settings: Settings) -> AsyncIterator[Outbox]:
         yield Outbox(settings, pool)
     finally:
         await pool.close()
+
+
+@pytest.fixture
+async def outbox(settings: Settings) -> AsyncIterator[Outbox]:
+    async with outbox_in(settings) as created:
+        yield created
 
 
 def event(key: str, sequence: int, event_type: str = "forum.updated", **data: object) -> Envelope:
