@@ -41,7 +41,7 @@ from measure import profiling
 from schemas.topics import Topic, topic_name
 from services.runtime.db import database_url_for
 from services.runtime.embedded import free_port
-from services.runtime.kafka import ensure_topics
+from services.runtime.kafka_topics import ensure_topics
 from services.runtime.settings import Settings
 
 FORUMS = 200

@@ -38,6 +38,25 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+def start_service(
+    settings: Settings, name: str, log_path: Path, *, log_level: str = "WARNING"
+) -> "subprocess.Popen[bytes]":
+    """`dialognet run NAME` with `settings`, its output appended to `log_path`; returns at once."""
+    env = {
+        **{key: value for key, value in os.environ.items() if not key.startswith("DIALOGNET_")},
+        **settings_env(settings),
+        "DIALOGNET_LOG_LEVEL": log_level,
+    }
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "run", name],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
 @dataclass
 class ServiceProcess:
     process: "subprocess.Popen[bytes]"
@@ -52,22 +71,10 @@ class ServiceProcess:
 
 @contextlib.asynccontextmanager
 async def service_process(
-    settings: Settings, name: str, port: int, log_path: Path
+    settings: Settings, name: str, port: int, log_path: Path, *, log_level: str = "WARNING"
 ) -> AsyncIterator[ServiceProcess]:
     """`dialognet run NAME` with `settings`, ready when the block starts, stopped after it."""
-    env = {
-        **{key: value for key, value in os.environ.items() if not key.startswith("DIALOGNET_")},
-        **settings_env(settings),
-        "DIALOGNET_LOG_LEVEL": "WARNING",
-    }
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "run", name],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    process = start_service(settings, name, log_path, log_level=log_level)
     running = ServiceProcess(process, f"http://127.0.0.1:{port}", log_path)
     try:
         await _ready(running)

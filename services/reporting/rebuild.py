@@ -26,7 +26,7 @@ from schemas.envelope import InvalidEnvelope
 from services.reporting.consumer import consumed_topics, event_of
 from services.reporting.projector import Event, apply_to
 from services.reporting.store import SCHEMA, generations
-from services.runtime import db
+from services.runtime import db, kafka
 from services.runtime.consumer import Unprocessable
 from services.runtime.settings import Settings
 
@@ -90,8 +90,8 @@ async def _rebuild(
 ) -> RebuildResult:
     async with pool.acquire() as conn, conn.transaction():
         building = await generations.begin_building(conn)
-    reader = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap(),
+    reader = kafka.new_consumer(
+        settings,
         group_id=None,
         enable_auto_commit=False,
         fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,

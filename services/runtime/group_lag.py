@@ -6,9 +6,9 @@ import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import TopicPartition
 
+from services.runtime import kafka
 from services.runtime.settings import Settings
 
 
@@ -25,10 +25,9 @@ class GroupLag:
     """Asks the broker; open once (`start`), ask as often as needed, `stop` at the end."""
 
     def __init__(self, settings: Settings) -> None:
-        bootstrap = settings.bootstrap()
-        self._admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        self._admin = kafka.new_admin(settings)
         # No group: it only reads offsets, it never joins or commits.
-        self._offsets = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+        self._offsets = kafka.new_consumer(settings, group_id=None)
 
     async def start(self) -> None:
         await self._admin.start()

@@ -18,7 +18,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import REGISTRY
 
-from services.runtime import db, kafka
+from services.runtime import db, kafka, kafka_topics
 from services.runtime.access.database import AccessDatabase
 from services.runtime.background import SupervisedTask
 from services.runtime.consumer import (
@@ -39,12 +39,9 @@ OUTBOX_RELAY = "outbox_relay"
 
 
 def build_broker(settings: Settings, service: str) -> KafkaBroker:
-    return KafkaBroker(
-        settings.bootstrap(),
-        acks="all",
-        enable_idempotence=settings.kafka_enable_idempotence,
+    return kafka.new_broker(
+        settings,
         middlewares=[KafkaPrometheusMiddleware(registry=REGISTRY, app_name=f"dialognet_{service}")],
-        log_level=logging.DEBUG,  # FastStream logs each message at this level
     )
 
 
@@ -177,7 +174,8 @@ async def hosted(
             await db.migrate(conn, schema=schema, package=migrations)
         access = await AccessDatabase.open(settings, service, pool)
         stack.push_async_callback(access.close)
-        await kafka.ensure_topics(settings)
+        await kafka.check_login(settings)
+        await kafka_topics.ensure_topics(settings)
         producer = kafka.new_producer(settings)
         await producer.start()
         stack.push_async_callback(producer.stop)

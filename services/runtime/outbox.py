@@ -25,7 +25,7 @@ from schemas.envelope import Envelope
 from schemas.topics import Topic, topic_name
 from services.runtime import metrics
 from services.runtime.db import Connection
-from services.runtime.refusals import Refusal, refusal_of
+from services.runtime.refusals import Refusal, not_allowed_to_write, refusal_of
 from services.runtime.settings import Settings
 from services.runtime.transient import is_transient
 from services.runtime.wakeup import Wakeup
@@ -180,7 +180,7 @@ class OutboxRelay:
                 except Exception as error:
                     if not _worth_another_round(error):
                         raise
-                    log.warning("outbox relay: publishing failed, will retry: %s", error)
+                    _log_failed_round(error)
                     metrics.OUTBOX_PUBLISH_FAILURES.labels(self._schema).inc()
                 await self._wakeup.wait()
         finally:
@@ -320,6 +320,16 @@ def _topic_of(row: asyncpg.Record, prefix: str) -> str:
         # Refused like a topic the broker does not accept: publishing it can never succeed.
         raise InvalidTopicError(f"{row['topic']!r} is not a topic of the contract") from None
     return topic_name(topic, prefix)
+
+
+def _log_failed_round(error: Exception) -> None:
+    denied = not_allowed_to_write(error)
+    if denied is not None:
+        # Not a passing fault: nothing goes out until someone grants the ACL (or gives the
+        # service its own user), so said as an error, naming what to grant.
+        log.error("outbox relay: %s; nothing is published until then, will retry", denied)
+    else:
+        log.warning("outbox relay: publishing failed, will retry: %s", error)
 
 
 def _worth_another_round(error: Exception) -> bool:

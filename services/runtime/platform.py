@@ -20,7 +20,7 @@ from pydantic import SecretStr
 
 from services.runtime import data_dir
 from services.runtime.embedded import BrokerProcess, Infrastructure, infrastructure
-from services.runtime.kafka import ensure_topics
+from services.runtime.kafka_topics import TopicCreationRefused, ensure_topics
 from services.runtime.outbox import mark_for_replay
 from services.runtime.settings import Settings
 from services.runtime.supervisor import ChildSpec, Supervisor
@@ -157,6 +157,8 @@ async def _create_topics(settings: Settings, bootstrap: str) -> None:
     except KafkaError as error:
         source = " (DIALOGNET_KAFKA_BOOTSTRAP)" if settings.kafka_bootstrap else ""
         raise PlatformStartError(f"cannot reach Kafka at {bootstrap}{source}: {error}") from error
+    except TopicCreationRefused as error:
+        raise PlatformStartError(str(error)) from error
 
 
 def _check_ports_free(settings: Settings, services: Sequence[PlatformService]) -> None:

@@ -62,3 +62,16 @@ def _described(error: BrokerResponseError) -> str:
     # Broker answers come without a message (str() would be "[Error 10] "): their description.
     detail = " ".join(str(arg) for arg in error.args) or error.description
     return f"{type(error).__name__}: {detail}"
+
+
+def not_allowed_to_write(error: BaseException) -> str | None:
+    """What the broker's refusal to let this service's user write says, for people; None for
+    any other error. aiokafka names the topic (when it knows it) as the error's argument."""
+    if not isinstance(error, errors.TopicAuthorizationFailedError):
+        return None
+    topics = ", ".join(str(arg) for arg in error.args) or "a topic it publishes to"
+    return (
+        f"the broker does not allow this service's Kafka user to write {topics} "
+        "(TopicAuthorizationFailed): it needs the WRITE ACL there, or the service runs as "
+        "another service's user"
+    )

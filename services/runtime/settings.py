@@ -3,9 +3,9 @@
 import json
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from schemas.topics import DEFAULT_PREFIX
@@ -36,7 +36,19 @@ class Settings(BaseSettings):
     # Commands from other systems tolerate a little more; polling an idle topic every 10 ms
     # costs the service and the broker CPU that the HTTP path needs.
     kafka_intake_fetch_max_wait_ms: int = Field(default=50, ge=1, le=5000)
+    # Off by default because Tansu refuses InitProducerId; on against Apache Kafka.
     kafka_enable_idempotence: bool = False
+    # Topics the services create at start-up get these (3 and 2 on a three-broker cluster:
+    # acks=all then waits for two copies, and one broker may be down without refusing writes).
+    kafka_replication_factor: int = Field(default=1, ge=1)
+    # Unset: the broker's default (1).
+    kafka_min_insync_replicas: int | None = Field(default=None, ge=1)
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    # The CA the brokers' certificates are checked against; unset: the system's CAs.
+    kafka_ssl_cafile: Path | None = None
     # Tansu completes a group join after half the session timeout; tests use a short one.
     kafka_session_timeout_ms: int = Field(default=10_000, ge=1000)
     # Consumer groups are named `<prefix><consumer>`: `notification`, `reporting`,
@@ -144,6 +156,50 @@ class Settings(BaseSettings):
                 raise ValueError(f"{entry!r} is no IP address or CIDR network") from None
         return tuple(networks)
 
+    @model_validator(mode="after")
+    def _sasl_credentials_match_protocol(self) -> Self:
+        """Refuse credentials that would be missing, or silently not sent."""
+        protocol = self.kafka_security_protocol
+        credentials = {
+            "DIALOGNET_KAFKA_SASL_USERNAME": self.kafka_sasl_username,
+            "DIALOGNET_KAFKA_SASL_PASSWORD": self.kafka_sasl_password,
+        }
+        given = [name for name, value in credentials.items() if value]
+        missing = [name for name in credentials if name not in given]
+        if protocol.startswith("SASL_") and missing:
+            raise ValueError(
+                f"DIALOGNET_KAFKA_SECURITY_PROTOCOL={protocol} needs {' and '.join(missing)}"
+            )
+        if not protocol.startswith("SASL_") and given:
+            raise ValueError(
+                f"{' and '.join(given)} set, but DIALOGNET_KAFKA_SECURITY_PROTOCOL={protocol} "
+                "sends no credentials: set it to SASL_SSL (or SASL_PLAINTEXT)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _cafile_usable(self) -> Self:
+        cafile, protocol = self.kafka_ssl_cafile, self.kafka_security_protocol
+        if cafile is not None and not protocol.endswith("SSL"):
+            raise ValueError(
+                f"DIALOGNET_KAFKA_SSL_CAFILE set, but DIALOGNET_KAFKA_SECURITY_PROTOCOL="
+                f"{protocol} uses no TLS: set it to SASL_SSL (or SSL)"
+            )
+        if cafile is not None and not cafile.is_file():
+            raise ValueError(f"DIALOGNET_KAFKA_SSL_CAFILE={cafile}: no such file")
+        return self
+
+    @model_validator(mode="after")
+    def _min_insync_within_replicas(self) -> Self:
+        minimum, replicas = self.kafka_min_insync_replicas, self.kafka_replication_factor
+        if minimum is not None and minimum > replicas:
+            # With acks=all every write would be refused (NotEnoughReplicas).
+            raise ValueError(
+                f"DIALOGNET_KAFKA_MIN_INSYNC_REPLICAS={minimum} is more than "
+                f"DIALOGNET_KAFKA_REPLICATION_FACTOR={replicas}: no write could ever succeed"
+            )
+        return self
+
     def service_database_url(self, service: str) -> str:
         """The database of one service (or of the access store, "access"): its own override,
         else the shared one."""
@@ -184,7 +240,12 @@ def environment_settings(**overrides: Any) -> Settings:
 def _describe(error: ValidationError) -> str:
     lines = []
     for problem in error.errors():
-        name = str(problem["loc"][0]) if problem["loc"] else "?"
+        if not problem["loc"]:
+            # A check of several settings together: its message names them; the input is
+            # every setting, secrets included, so it is never shown.
+            lines.append(str(problem["msg"]).removeprefix("Value error, "))
+            continue
+        name = str(problem["loc"][0])
         variable = f"DIALOGNET_{name.upper()}"
         field = Settings.model_fields.get(name)
         # Secrets (URLs with passwords, tokens) are never echoed back.

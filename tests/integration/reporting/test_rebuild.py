@@ -128,7 +128,7 @@ async def test_the_command_shows_progress_and_swaps(live: Live) -> None:
 
 async def test_no_swap_when_the_topics_lost_events(live: Live, infra: Infra) -> None:
     empty = live.settings.model_copy(update={"topic_prefix": f"t{secrets.token_hex(4)}."})
-    from services.runtime.kafka import ensure_topics
+    from services.runtime.kafka_topics import ensure_topics
 
     await ensure_topics(empty)
     with pytest.raises(RebuildRefused, match="dialognet replay"):

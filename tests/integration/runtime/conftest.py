@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaProducer
 
 from schemas.envelope import Envelope
 from schemas.topics import Topic, topic_name
-from services.runtime import db, kafka
+from services.runtime import db, kafka, kafka_topics
 from services.runtime.outbox import OutboxRelay, Outgoing, append, relay_for
 from services.runtime.settings import Settings
 
@@ -86,9 +86,10 @@ class Outbox:
             await pool.close()
 
 
-@pytest.fixture
-async def outbox(settings: Settings) -> AsyncIterator[Outbox]:
-    await kafka.ensure_topics(settings)
+@contextlib.asynccontextmanager
+async def outbox_in(settings: Settings) -> AsyncIterator[Outbox]:
+    """The topics and an outbox schema on `settings`' broker and database."""
+    await kafka_topics.ensure_topics(settings)
     pool = await db.create_pool(settings.service_database_url("relay"), max_size=4)
     async with pool.acquire() as conn:
         await conn.execute(f"CREATE SCHEMA {SCHEMA}")
@@ -98,6 +99,12 @@ async def outbox(settings: Settings) -> AsyncIterator[Outbox]:
         yield Outbox(settings, pool)
     finally:
         await pool.close()
+
+
+@pytest.fixture
+async def outbox(settings: Settings) -> AsyncIterator[Outbox]:
+    async with outbox_in(settings) as created:
+        yield created
 
 
 def event(key: str, sequence: int, event_type: str = "forum.updated", **data: object) -> Envelope:

@@ -16,7 +16,7 @@ from faststream.kafka import KafkaBroker
 from prometheus_client import REGISTRY
 
 from schemas.topics import Topic, topic_name
-from services.runtime import kafka
+from services.runtime import kafka, kafka_topics
 from services.runtime.consumer import Backoff, EnvelopeHandler, Outcome, Subscription, subscribe
 from services.runtime.deadletter import DeadLetterProducer, Headers
 from services.runtime.settings import Settings
@@ -36,7 +36,7 @@ async def kafka_settings(infra: Infra, topic_prefix: str) -> Settings:
         kafka_session_timeout_ms=2000,
         kafka_consumer_group_prefix=f"{topic_prefix}dialognet-",
     )
-    await kafka.ensure_topics(settings)
+    await kafka_topics.ensure_topics(settings)
     return settings
 
 
