@@ -1,6 +1,7 @@
 """`dialognet up` as a user runs it: starts everything, serves, publishes facts, stops cleanly."""
 
 import asyncio
+import contextlib
 import os
 import re
 import signal
@@ -233,6 +234,17 @@ def _process_tree(pid: int) -> list[psutil.Process]:
     return psutil.Process(pid).children(recursive=True)
 
 
+def _brokers(platform: RunningPlatform) -> list[psutil.Process]:
+    """The embedded brokers among up's processes; the services up stops while it restarts the
+    broker may be gone between the listing and the look at their names."""
+    found = []
+    for child in _process_tree(platform.process.pid):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            if "tansu" in child.name():
+                found.append(child)
+    return found
+
+
 def _stop(platform: RunningPlatform) -> int:
     platform.process.send_signal(signal.SIGTERM)
     return platform.process.wait(EXIT_WITHIN)
@@ -293,7 +305,7 @@ async def _register_once_back(
 
 async def _broker_back(platform: RunningPlatform, replaced: int) -> None:
     async def restarted() -> bool:
-        brokers = [p for p in _process_tree(platform.process.pid) if "tansu" in p.name()]
+        brokers = _brokers(platform)
         return any(p.pid != replaced for p in brokers) and await metadata_available(
             platform.bootstrap
         )
@@ -316,7 +328,7 @@ async def test_up_restarts_a_dead_broker_and_publishes_the_outbox_again(start_up
             lambda message: message.value["data"]["registration_id"] == before,
             timeout=30,
         )
-        [broker] = [p for p in _process_tree(platform.process.pid) if "tansu" in p.name()]
+        [broker] = _brokers(platform)
         broker.kill()  # its messages were in memory only
         broker.wait(EXIT_WITHIN)
         await _broker_back(platform, replaced=broker.pid)
