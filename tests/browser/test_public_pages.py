@@ -95,7 +95,7 @@ async def test_a_newcomer_registers_without_javascript_gets_the_mail_and_cancels
         page.on("console", lambda message: console.append(message.text))
         await page.goto(service.base_url + "/")
         await screenshot(page, "public-home-desktop")
-        await page.get_by_role("link", name="Forum Polizei und Jugend").click()
+        await page.get_by_role("link", name="Forum Polizei und Jugend", exact=True).click()
         await page.get_by_role("heading", name="Forum Polizei und Jugend", level=1).wait_for()
         await screenshot(page, "public-forum-desktop")
         await fill_newcomer(page, email)
