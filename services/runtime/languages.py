@@ -2,6 +2,7 @@
 read with Babel) and its formats of numbers, days and hours in Europe/Berlin."""
 
 import gettext
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,7 +10,7 @@ from io import BytesIO
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import format_date, format_interval, format_time
+from babel.dates import format_date, format_datetime, format_interval, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -29,6 +30,26 @@ CATALOG = "messages.po"
 EN_DASH = "\u2013"
 # The runtime's own messages (form errors), beside each service's.
 RUNTIME_LOCALES = Path(__file__).parent / "locale"
+# One moment (a registration deadline) as each language writes it: Babel's patterns have no
+# "um … Uhr" / "at", so each language's is written out here rather than as a catalog sentence.
+MOMENT_PATTERNS = {"de": "EEEE, d. MMMM y 'um' HH:mm 'Uhr'", "en": "EEEE d MMMM y 'at' HH:mm"}
+# An Accept-Language header lists a handful of languages; a longer one is read this far only.
+MAX_ACCEPTED_LANGUAGES = 20
+_WEIGHT = re.compile(r"q=([01](?:\.\d{0,3})?)")
+
+
+def accepted_language(header: str | None) -> str | None:
+    """The supported language the browser prefers most (`Accept-Language: en-GB,en;q=0.9,de;
+    q=0.8`), or None when it names none of them (or only with q=0)."""
+    ranked: list[tuple[float, int, str]] = []
+    for place, item in enumerate((header or "").split(",")[:MAX_ACCEPTED_LANGUAGES]):
+        tag, _, parameters = item.strip().partition(";")
+        primary = tag.strip().split("-")[0].lower()
+        weight = _WEIGHT.fullmatch(parameters.strip().replace(" ", ""))
+        quality = float(weight.group(1)) if weight else (0.0 if parameters.strip() else 1.0)
+        if primary in SUPPORTED_LANGUAGES and quality > 0:
+            ranked.append((-quality, place, primary))  # the first listed wins a tie
+    return min(ranked)[2] if ranked else None
 
 
 def choose_language(*candidates: str | None) -> str:
@@ -58,6 +79,12 @@ class Language:
         if last == first:
             return shown
         return f"{shown} {EN_DASH} {format_date(last, 'full', locale=self.locale)}"
+
+    def moment(self, moment: datetime) -> str:
+        """`Freitag, 10. Januar 2027 um 01:00 Uhr` in Europe/Berlin."""
+        return format_datetime(
+            moment, MOMENT_PATTERNS[self.code], tzinfo=BERLIN, locale=self.locale
+        )
 
     def hours(self, starts: datetime, ends: datetime) -> str:
         """`10:30-16:00 Uhr` (with an en dash) within one day, else each time on its own."""

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, FastAPI, Request, params
+from fastapi import APIRouter, Depends, FastAPI, Request, Response, params
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.staticfiles import StaticFiles
@@ -18,6 +18,8 @@ from services.runtime.languages import (
     RUNTIME_LOCALES,
     SUPPORTED_LANGUAGES,
     Language,
+    accepted_language,
+    choose_language,
     load_language,
 )
 from services.runtime.security_headers import PAGE_HEADERS, STATIC_HEADERS, SecurityHeaders
@@ -27,6 +29,38 @@ LANGUAGE_PARAMETER = "lang"
 # The layout (base.html), form macros and the one stylesheet every service's pages share.
 SHARED_TEMPLATES = Path(__file__).parent / "web" / "templates"
 SHARED_STATIC = Path(__file__).parent / "web" / "static"
+# A reader's `?lang=` choice, kept for every page of the service's origin (the staff console and
+# the dashboard share it with the public pages).
+LANGUAGE_COOKIE = "dialognet_language"
+LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
+
+
+def reader_language(request: Request, *known: str | None) -> str:
+    """The language of a page: the reader's `?lang=` choice, else the one they chose before
+    (the cookie), else what the service knows of them (`known`, e.g. a contact's language),
+    else what their browser asks for (`Accept-Language`), else German."""
+    return choose_language(
+        request.query_params.get(LANGUAGE_PARAMETER),
+        request.cookies.get(LANGUAGE_COOKIE),
+        *known,
+        accepted_language(request.headers.get("accept-language")),
+    )
+
+
+def remember_language(request: Request, response: Response, language: str) -> None:
+    """A page shown in the language `?lang=` chose keeps that choice in a cookie (not read by
+    script, never sent by another site's request). GET only: a form's action carries the page's
+    language, which the reader may never have chosen."""
+    if request.method == "GET" and request.query_params.get(LANGUAGE_PARAMETER) == language:
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            language,
+            max_age=LANGUAGE_COOKIE_SECONDS,
+            path="/",
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
 
 
 @dataclass(frozen=True)
@@ -75,6 +109,7 @@ class Pages:
         )
         response = HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
         csrf.attach_cookie(request, response)
+        remember_language(request, response, language)
         return response
 
 
@@ -93,7 +128,9 @@ def _environment(templates: Path, language: Language) -> Environment:
     environment.install_gettext_translations(  # type: ignore[attr-defined]
         language.translations, newstyle=True
     )
-    environment.globals.update(day=language.day, hours=language.hours, number=language.number)
+    environment.globals.update(
+        day=language.day, hours=language.hours, moment=language.moment, number=language.number
+    )
     return environment
 
 

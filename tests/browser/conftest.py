@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.integration.conftest import module_settings  # noqa: F401 (a fixture)
+from tests.integration.notification.conftest import platform  # noqa: F401 (a fixture)
 from tests.integration.registration.conftest import service  # noqa: F401 (a fixture)
 
 CHROMIUM = Path("/usr/bin/chromium")

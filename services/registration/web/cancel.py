@@ -19,8 +19,8 @@ from services.registration.registrations import OwnRegistration
 from services.registration.services import Services
 from services.registration.web.public_router import public_router
 from services.runtime.forms import FieldError, error_for, field_errors, text_field
-from services.runtime.languages import Language, choose_language
-from services.runtime.pages import LANGUAGE_PARAMETER, Pages, PagesDep
+from services.runtime.languages import Language
+from services.runtime.pages import LANGUAGE_PARAMETER, Pages, PagesDep, reader_language
 
 router = public_router()
 
@@ -63,12 +63,11 @@ async def cancel_page(
     services: ServicesDep,
     pages: PagesDep,
     token: str = "",
-    lang: str | None = None,
 ) -> Response:
     own = await _own_registration(services, registration_id, token)
     if own is None:
-        return _invalid_link(request, pages, lang)
-    return _show(request, pages, own, CancelForm(token), lang)
+        return _invalid_link(request, pages)
+    return _show(request, pages, own, CancelForm(token))
 
 
 @router.post(CANCEL_PAGE_PATH)
@@ -78,17 +77,16 @@ async def cancel_from_page(
     services: ServicesDep,
     pages: PagesDep,
     trace: TraceDep,
-    lang: str | None = None,
 ) -> Response:
     """The rate limit and the CSRF token were checked before this runs (public_router)."""
     form = await request.form()
     entered = CancelForm(text_field(form, "token"), text_field(form, "reason"))
     own = await _own_registration(services, registration_id, entered.token)
     if own is None:
-        return _invalid_link(request, pages, lang)
-    command = _validated(entered, pages.languages[_language(own, lang)])
+        return _invalid_link(request, pages)
+    command = _validated(entered, pages.languages[_language(request, own)])
     if isinstance(command, CancelForm):
-        return _show(request, pages, own, command, lang)
+        return _show(request, pages, own, command)
     try:
         cancelled = await services.registrations.cancel(
             own.registration.id, command, trace, by="registrant"
@@ -97,10 +95,10 @@ async def cancel_from_page(
         # Shown while it could be cancelled, but since then it was (another tab, the event
         # team) or its forum was held or cancelled: the page as it stands now, with 409.
         now = await services.registrations.of_token_holder(own.registration.id, entered.token)
-        return _show(request, pages, now, CancelForm(entered.token), lang, status=409)
+        return _show(request, pages, now, CancelForm(entered.token), status=409)
     context = {"forum": own.forum, "registration": cancelled, "had_seat": _had_seat(own)}
     return pages.render(
-        request, "registrations/cancelled.html", context, language=_language(own, lang)
+        request, "registrations/cancelled.html", context, language=_language(request, own)
     )
 
 
@@ -125,18 +123,19 @@ async def _own_registration(
         return None
 
 
-def _invalid_link(request: Request, pages: Pages, lang: str | None) -> Response:
+def _invalid_link(request: Request, pages: Pages) -> Response:
     """One page, and 403, for a wrong or missing token, an unknown and a malformed id: a 404
     for unknown ids would tell whoever tries which ids exist. (The token is checked first, so
     an unknown id is not even looked up; only a valid token can meet a vanished one.)"""
     return pages.render(
-        request, "invalid_link.html", {}, language=choose_language(lang), status=403
+        request, "invalid_link.html", {}, language=reader_language(request), status=403
     )
 
 
-def _language(own: OwnRegistration, lang: str | None) -> str:
+def _language(request: Request, own: OwnRegistration) -> str:
+    """The reader's choice (`?lang=`, the cookie) over the language they registered in."""
     contact = own.registration.contact
-    return choose_language(lang, contact.language if contact else None)
+    return reader_language(request, contact.language if contact else None)
 
 
 def _show(
@@ -144,11 +143,10 @@ def _show(
     pages: Pages,
     own: OwnRegistration,
     form: CancelForm,
-    lang: str | None,
     *,
     status: int | None = None,
 ) -> Response:
-    language = _language(own, lang)
+    language = _language(request, own)
     action = CANCEL_PAGE_PATH.format(registration_id=own.registration.id)
     return pages.render(
         request,

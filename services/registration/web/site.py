@@ -5,11 +5,10 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
 
-from services.registration.web import cancel
+from services.registration.web import cancel, forum_page, home, privacy, result
 from services.registration.web.public_router import RateLimited
 from services.runtime.csrf import CsrfRefused
-from services.runtime.languages import choose_language
-from services.runtime.pages import LANGUAGE_PARAMETER, Pages, mount_static
+from services.runtime.pages import Pages, mount_static, reader_language
 
 WEB = Path(__file__).parent
 TEMPLATES = WEB / "templates"
@@ -20,7 +19,8 @@ def install(app: FastAPI) -> None:
     """Mount the pages and `/static/` (the shared stylesheet); the CSRF key comes with the
     lifespan (`app.state.csrf`)."""
     app.state.pages = Pages(TEMPLATES, [LOCALES])
-    app.include_router(cancel.router)
+    for pages in (home, forum_page, result, cancel, privacy):
+        app.include_router(pages.router)
     mount_static(app)
     app.add_exception_handler(CsrfRefused, _on_csrf_refused)
     app.add_exception_handler(RateLimited, _on_rate_limited)
@@ -39,7 +39,7 @@ async def _on_rate_limited(request: Request, error: Exception) -> Response:
 
 def _refusal_page(request: Request, template: str, status: int) -> Response:
     """Refused before anything was read about a registration: in the language the form was
-    sent in (its action carries `?lang=`), else German."""
+    sent in (its action carries `?lang=`), else the reader's."""
     pages: Pages = request.app.state.pages
-    language = choose_language(request.query_params.get(LANGUAGE_PARAMETER))
+    language = reader_language(request)
     return pages.render(request, template, {}, language=language, status=status)
