@@ -86,11 +86,13 @@ def mail_domain(settings: Settings) -> str:
 
 def subscribe_facts(host: ServiceHost, consumer: FactConsumer) -> None:
     prefix = host.settings.topic_prefix
-    host.subscribe(
+    host.subscribe_batches(
         "fact_consumer",
         [topic_name(topic, prefix) for topic in FACT_TOPICS],
         consumer=CONSUMER,
-        handler=consumer.handle,
+        handler=consumer,
+        max_records=host.settings.notification_batch_max_records,
+        batch_timeout_ms=host.settings.notification_batch_timeout_ms,
     )
 
 

@@ -39,10 +39,10 @@ from services.notification.domain.mails import ForumFacts, forum_facts
 from services.notification.domain.planning import Links, Occasion, Planned
 from services.notification.domain.recipients import recipient_hash
 from services.notification.store import SCHEMA, deliveries, known, reminders, unsubscribes
-from services.runtime import unit_of_work
-from services.runtime.consumer import Outcome, Unprocessable
+from services.runtime import inbox
+from services.runtime.consumer import Batch, Envelopes, Outcome, Unprocessable
 from services.runtime.db import Connection
-from services.runtime.inbox import AlreadyProcessed, InboxEntry
+from services.runtime.inbox import InboxEntry
 
 log = logging.getLogger(__name__)
 
@@ -83,30 +83,39 @@ class Policy:
     mail_domain: str
 
 
-class FactConsumer:
+class FactConsumer(Envelopes):
+    """Applies what one fetch brought in one transaction, fact after fact in the order read:
+    each claims its inbox entry, updates the read model and plans its mails. A transaction a
+    fact cost about 13 ms of round trips and a commit (BEGIN, the claim, the reads, the
+    writes, COMMIT, the pool's reset, the offset commit): the consumer read 76 facts/s while the
+    sender could send 200 (bench/notifications.py). Per-key order holds: a fetch's messages of a
+    partition come in offset order. A fact that fails unexpectedly fails the whole transaction,
+    and the runtime applies the fetch one message at a time to find it (consumer.py)."""
+
     def __init__(self, pool: asyncpg.Pool, policy: Policy) -> None:
         self._pool = pool
         self._policy = policy
 
-    async def handle(self, raw: dict[str, Any]) -> Outcome:
+    async def apply(self, batch: Batch[dict[str, Any]]) -> list[Outcome]:
+        async with self._pool.acquire() as conn, conn.transaction():
+            return [await self._handle_in(conn, received.item) for received in batch.received]
+
+    async def _handle_in(self, conn: Connection, raw: dict[str, Any]) -> Outcome:
         if raw.get("type") not in HANDLED_TYPES:
             return Outcome.PROCESSED
+        now = utc_now()  # a fact's own: its deliveries are listed after the earlier facts'
         event = _parsed(raw)
         entry = InboxEntry(CONSUMER, str(event.event_id))
-        unit = unit_of_work.claiming(self._pool, schema=SCHEMA, entry=entry)
-        now = utc_now()
-        try:
-            async with unit() as conn:
-                planned = await self._apply(conn, event)
-                await deliveries.insert_planned(
-                    conn,
-                    planned,
-                    mail_domain=self._policy.mail_domain,
-                    now=now,
-                    not_before=now + _hold(now - event.occurred_at),
-                )
-        except AlreadyProcessed:
+        if not await inbox.claim(conn, schema=SCHEMA, entry=entry):
             return Outcome.DUPLICATE
+        planned = await self._apply(conn, event)
+        await deliveries.insert_planned(
+            conn,
+            planned,
+            mail_domain=self._policy.mail_domain,
+            now=now,
+            not_before=now + _hold(now - event.occurred_at),
+        )
         return Outcome.PROCESSED
 
     def _occasion(self, fact: FactRef) -> Occasion:

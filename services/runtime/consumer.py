@@ -128,11 +128,9 @@ class Backoff:
         self._delay = self._initial
 
 
-class EachEnvelope:
-    """An EnvelopeHandler as a BatchHandler of its (single) messages, as decoded envelopes."""
-
-    def __init__(self, handler: EnvelopeHandler) -> None:
-        self._handler = handler
+class Envelopes:
+    """Messages parsed as decoded envelopes (JSON objects with the envelope fields): what a
+    BatchHandler of envelopes adds `apply` to."""
 
     def parse(self, body: bytes) -> dict[str, Any]:
         return decode_envelope(body)
@@ -149,6 +147,13 @@ class EachEnvelope:
             return occurred.astimezone(UTC) if occurred.tzinfo is not None else None
         except (ValueError, OverflowError):
             return None
+
+
+class EachEnvelope(Envelopes):
+    """An EnvelopeHandler as a BatchHandler of its (single) messages."""
+
+    def __init__(self, handler: EnvelopeHandler) -> None:
+        self._handler = handler
 
     async def apply(self, batch: Batch[dict[str, Any]]) -> list[Outcome]:
         return [await self._handler(received.item) for received in batch.received]

@@ -97,6 +97,11 @@ class Settings(BaseSettings):
     notification_reminder_lead_seconds: int = Field(default=172_800, ge=0)
     # An event older than this when processed causes no e-mail (e.g. a start on a long history).
     notification_max_age_seconds: int = Field(default=604_800, ge=1)
+    # Facts applied in one transaction at most (one commit a fetch, not a fact: the consumer
+    # kept up with 76 facts/s one at a time, bench/notifications.py), and how long the consumer
+    # waits for a fetch to fill (a fetch returns what is there at once).
+    notification_batch_max_records: int = Field(default=200, ge=1, le=10_000)
+    notification_batch_timeout_ms: int = Field(default=10, ge=1, le=5000)
     # How long a transient SMTP failure is retried (with backoff) before the mail is failed.
     notification_retry_for_seconds: int = Field(default=86_400, ge=1)
     # SMTP connections kept open and reused, per process.
