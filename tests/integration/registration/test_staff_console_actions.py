@@ -155,6 +155,21 @@ async def test_editing_cancelling_and_holding_forums(service: RunningService) ->
     assert again.status_code == 404  # a held forum has nothing left to mark
 
 
+async def test_a_large_forum_is_marked_held_with_everyone_who_came(
+    service: RunningService,
+) -> None:
+    """One checkbox a registration: more than the 20 fields the forms' limit once was."""
+    forum = await new_forum(service, bodies.forum(title="Konferenz", capacity=100))
+    came = [(await registered(service, forum["id"]))["id"] for _ in range(30)]
+    page = f"/staff/forums/{forum['id']}/held"
+    async with console_of(service) as console:
+        done = await console.send(page, page, attended=came, attendance="31")
+
+    assert done.status_code == 303, done.text
+    [*_, fact] = await facts_on_key(service, Topic.FORUMS, forum["id"], of_type("forum.held"))
+    assert sorted(fact.value["data"]["attended_registration_ids"]) == sorted(came)
+
+
 async def test_registrations_are_found_cancelled_by_staff_and_exported(
     service: RunningService,
 ) -> None:
