@@ -7,6 +7,7 @@ desktop and phone width go to tests/browser/screenshots/."""
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import uuid4
 
 from schemas.vocabulary import BERLIN
 from tests.browser.test_cancel_page import accessibility_violations
@@ -14,7 +15,7 @@ from tests.browser.test_dashboard import DESKTOP, PHONE, SCREENSHOTS
 from tests.conftest import TEST_ADMIN_TOKEN
 from tests.integration.conftest import RunningService
 from tests.integration.registration import bodies
-from tests.integration.registration.steps import new_organization, registered
+from tests.integration.registration.steps import new_forum, new_organization, registered
 
 NARROWEST = {"width": 320, "height": 640}
 # 200% zoom of a 1280 px wide window: the page gets 640 CSS pixels.
@@ -190,4 +191,48 @@ async def test_the_forms_work_without_javascript(service: RunningService, chromi
         await page.get_by_role("heading", name="Das Token für ohne-script").wait_for()
     finally:
         await context.close()
-    assert bodies  # the module's bodies are the API's, as in the other browser tests
+
+
+async def test_every_other_page_and_state_meets_wcag_21_aa(
+    service: RunningService, chromium: Any
+) -> None:
+    """The pages the staff member's walk above does not show: refusals, confirmations, forms."""
+    forum = await new_forum(service, bodies.forum(title="Forum für die Prüfung"))
+    made = await registered(service, forum["id"])
+    base = service.base_url
+    context = await chromium.new_context(viewport=DESKTOP)
+    page = await context.new_page()
+    visit = Visit(page, "desktop")
+    try:
+        await page.goto(f"{base}/staff/sign-in")
+        await page.get_by_label("Token").fill("falsch")
+        await page.get_by_role("button", name="Anmelden").click()
+        assert await page.get_by_role("alert").evaluate("e => document.activeElement === e")
+        await visit.check("sign-in-refused")
+        await page.get_by_label("Token").fill(TEST_ADMIN_TOKEN)
+        await page.get_by_role("button", name="Anmelden").click()
+        await page.get_by_role("heading", name="Foren", level=1).wait_for()
+        for name, path in (
+            ("edit", f"/staff/forums/{forum['id']}/edit"),
+            ("cancel-forum", f"/staff/forums/{forum['id']}/cancel"),
+            ("cancel-registration", f"/staff/registrations/{made['id']}/cancel"),
+            ("new-organization", "/staff/organizations/new"),
+            ("not-found", f"/staff/forums/{uuid4()}"),
+        ):
+            await page.goto(base + path)
+            await visit.check(name, screenshot=name == "cancel-forum")
+        await page.goto(f"{base}/staff/organizations/new")
+        await page.get_by_label("E-Mail-Adresse").fill("keine-adresse")
+        await page.get_by_role("button", name="Organisation anlegen").click()
+        await page.get_by_role("alert").wait_for()
+        await visit.check("new-organization-refused", screenshot=True)
+        await page.goto(f"{base}/staff/tokens")
+        forged = page.locator("form[action='/staff/tokens'] input[name=csrf_token]")
+        await forged.evaluate("field => field.value = 'x'")
+        await page.get_by_role("button", name="Token erstellen").click()
+        refused = "Das Formular konnte nicht angenommen werden"
+        await page.get_by_role("heading", name=refused).wait_for()
+        await visit.check("form-refused")
+    finally:
+        await context.close()
+    assert {name: found for name, found in visit.violations.items() if found} == {}
