@@ -1,8 +1,6 @@
 """Who may use the console: a staff session on every page but sign-in, and a CSRF token on
 every form (refused with the console's own page, not the public one)."""
 
-from typing import Annotated
-
 from fastapi import APIRouter, Depends, Request
 
 from services.runtime import csrf
@@ -59,6 +57,3 @@ def console_router(*, needs_session: bool = True) -> APIRouter:
     return APIRouter(
         prefix=PREFIX, dependencies=[*first, Depends(checked_form)], include_in_schema=False
     )
-
-
-StaffDep = Annotated[Caller, Depends(signed_in)]

@@ -38,6 +38,7 @@ FORUM_FIELDS = (
     "capacity",
     "seats_per_organization",
 )
+FIELDS = frozenset(FORUM_FIELDS)
 TIMES = ("starts_at", "ends_at", "registration_deadline")
 # More than the network has held in all its years; the list is one page.
 LISTED_FORUMS = 1000
@@ -165,9 +166,6 @@ async def mark_held(
         errors = [refusal(error, frozenset({"attendance", "outcomes"}))]
         return await _held_page(request, services, forum, entered, attended, errors)
     return see_other(f"{PREFIX}/forums/{forum_id}", "held")
-
-
-FIELDS = frozenset(FORUM_FIELDS)
 
 
 async def _scheduled(services: Services, forum_id: UUID) -> Forum:
