@@ -116,6 +116,7 @@ async def test_bad_forum_input_is_named_beside_its_field_and_saves_nothing(
 
 async def test_editing_cancelling_and_holding_forums(service: RunningService) -> None:
     edited = await new_forum(service, bodies.forum(title="Forum zum Ändern", capacity=5))
+    await registered(service, edited["id"], attendees=3)
     cancelled = await new_forum(service, bodies.forum(title="Forum zum Absagen"))
     held = await new_forum(service, bodies.forum(title="Forum zum Durchführen"))
     came = await registered(service, held["id"], name="Lea Da")
@@ -123,7 +124,9 @@ async def test_editing_cancelling_and_holding_forums(service: RunningService) ->
     async with console_of(service) as console:
         edit_page = f"/staff/forums/{edited['id']}/edit"
         changed = await console.send(edit_page, edit_page, capacity="25", venue="Rathaus, Saal 3")
-        below = await console.send(edit_page, edit_page, capacity="0")
+        invalid = await console.send(edit_page, edit_page, capacity="0")
+        below = await console.send(edit_page, edit_page, capacity="2")
+        reversed_times = await console.send(edit_page, edit_page, ends_at="2000-01-01T10:00")
         cancel_page = f"/staff/forums/{cancelled['id']}/cancel"
         confirm = await console.client.get(cancel_page)
         gone = await console.send(cancel_page, cancel_page, reason="Die Halle ist gesperrt.")
@@ -136,7 +139,15 @@ async def test_editing_cancelling_and_holding_forums(service: RunningService) ->
     assert changed.status_code == 303
     [*_, update] = await facts_on_key(service, Topic.FORUMS, edited["id"], of_type("forum.updated"))
     assert update.value["data"]["changed_fields"] == ["capacity", "venue"]
-    assert errors_shown(below.text) == {"capacity": "Geben Sie mindestens 1 ein."}
+    assert errors_shown(invalid.text) == {"capacity": "Geben Sie mindestens 1 ein."}
+    # The service's rules, in the reader's words.
+    assert errors_shown(below.text) == {
+        "capacity": "Es sind schon mehr Plätze bestätigt; behalten Sie mindestens so viele."
+    }
+    assert errors_shown(reversed_times.text) == {
+        "ends_at": "Das Ende muss nach dem Beginn liegen."
+    }
+    assert (await forum_state(service, edited["id"]))["capacity"] == 25
     assert "die Warteliste endet" in body_text(confirm.text)
     assert (await forum_state(service, cancelled["id"]))["status"] == "cancelled"
     [*_, cancellation] = await facts_on_key(
@@ -268,6 +279,7 @@ async def test_a_step_out_of_order_is_refused_on_the_page(service: RunningServic
 
     assert refused.status_code == 409
     assert "Sportverein Nord" in body_text(refused.text)
+    assert "Dieser Schritt passt nicht zum hier gezeigten Status" in body_text(refused.text)
     assert "<title>Fehler:" in refused.text
 
 

@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from services.registration.domain.errors import DomainError
+from services.registration.domain.errors import Conflict, DomainError
 from services.runtime.forms import FieldError, field_errors
 from services.runtime.languages import Language
 
@@ -35,11 +35,31 @@ def form_errors(error: ValidationError, language: Language) -> list[FieldError]:
     ]
 
 
-def refusal(error: DomainError, form_fields: frozenset[str]) -> FieldError:
-    """A rule the service refused by (the seats already taken, a step out of order); linked
+def refusal(error: DomainError, form_fields: frozenset[str], language: Language) -> FieldError:
+    """A rule the service refused by (the seats already taken, a step out of order), in the
+    reader's words where the console knows the rule (else the service's own message); linked
     from the summary to its field when the form has it."""
     field = error.field if error.field in form_fields else PAGE_ANCHOR
-    return FieldError(field, error.message)
+    return FieldError(field, _refusal_message(error, language) or error.message)
+
+
+def _refusal_message(error: DomainError, language: Language) -> str | None:
+    if error.field in ("ends_at", "registration_deadline"):
+        return _rule_message(error.field, language)
+    if error.field == "capacity":
+        return language.gettext("More seats are confirmed already; keep at least as many.")
+    if error.field == "attended_registration_ids":
+        return language.gettext("Only confirmed registrations of this forum can be ticked.")
+    if isinstance(error, Conflict) and error.field == "status":
+        return language.gettext(
+            "This step does not fit the status shown here; it may have changed meanwhile."
+        )
+    if isinstance(error, Conflict) and error.field == "registration_id":
+        return language.gettext(
+            "The registration can no longer be cancelled: it is cancelled already, "
+            "or its forum has taken place or been cancelled."
+        )
+    return None
 
 
 def without_blanks(values: Mapping[str, str]) -> dict[str, str]:

@@ -78,7 +78,11 @@ async def schedule(request: Request, services: ServicesDep, trace: TraceDep) -> 
     try:
         forum = await services.forums.schedule(command, trace)
     except DomainError as error:
-        return _form_page(request, ForumForm(entered, [refusal(error, FIELDS)]), forum=None)
+        return _form_page(
+            request,
+            ForumForm(entered, [refusal(error, FIELDS, reader_language(request))]),
+            forum=None,
+        )
     return see_other(f"{PREFIX}/forums/{forum.id}", "scheduled")
 
 
@@ -114,7 +118,11 @@ async def edit(
     try:
         await services.forums.update(forum_id, patch, trace)
     except DomainError as error:
-        return _form_page(request, ForumForm(entered, [refusal(error, FIELDS)]), forum=forum)
+        return _form_page(
+            request,
+            ForumForm(entered, [refusal(error, FIELDS, reader_language(request))]),
+            forum=forum,
+        )
     return see_other(f"{PREFIX}/forums/{forum_id}", "updated")
 
 
@@ -138,7 +146,12 @@ async def cancel(
     try:
         await services.forums.cancel(forum_id, command, trace)
     except DomainError as error:
-        return _cancel_page(request, forum, reason, [refusal(error, frozenset({"reason"}))])
+        return _cancel_page(
+            request,
+            forum,
+            reason,
+            [refusal(error, frozenset({"reason"}), reader_language(request))],
+        )
     return see_other(f"{PREFIX}/forums/{forum_id}", "cancelled")
 
 
@@ -163,7 +176,7 @@ async def mark_held(
     try:
         await services.forums.mark_held(forum_id, command, trace)
     except DomainError as error:
-        errors = [refusal(error, frozenset({"attendance", "outcomes"}))]
+        errors = [refusal(error, frozenset({"attendance", "outcomes"}), reader_language(request))]
         return await _held_page(request, services, forum, entered, attended, errors)
     return see_other(f"{PREFIX}/forums/{forum_id}", "held")
 

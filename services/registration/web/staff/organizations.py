@@ -78,7 +78,9 @@ async def create(request: Request, services: ServicesDep, trace: TraceDep) -> Re
     try:
         organization = await services.organizations.create(command, trace)
     except DomainError as error:
-        return _create_page(request, entered, [refusal(error, frozenset(NEW_FIELDS))])
+        return _create_page(
+            request, entered, [refusal(error, frozenset(NEW_FIELDS), reader_language(request))]
+        )
     return see_other(f"{PREFIX}/organizations/{organization.id}", "created")
 
 
@@ -124,7 +126,7 @@ async def take_step(
     try:
         await call(services, organization_id, command, trace)
     except DomainError as error:
-        errors = [refusal(error, frozenset({field}))]
+        errors = [refusal(error, frozenset({field}), reader_language(request))]
         return _organization_page(request, organization, entered, errors, status=409)
     return see_other(f"{PREFIX}/organizations/{organization_id}", step)
 

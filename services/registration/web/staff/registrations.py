@@ -73,7 +73,7 @@ async def cancel(
     try:
         await services.registrations.cancel(registration_id, command, trace, by="staff")
     except DomainError as error:
-        errors = [refusal(error, frozenset({"reason"}))]
+        errors = [refusal(error, frozenset({"reason"}), reader_language(request))]
         return await _cancel_page(request, services, registration, reason, errors, status=409)
     return see_other(f"{PREFIX}/forums/{registration.forum_id}", "registration_cancelled")
 
