@@ -144,9 +144,7 @@ async def test_editing_cancelling_and_holding_forums(service: RunningService) ->
     assert errors_shown(below.text) == {
         "capacity": "Es sind schon mehr Plätze bestätigt; behalten Sie mindestens so viele."
     }
-    assert errors_shown(reversed_times.text) == {
-        "ends_at": "Das Ende muss nach dem Beginn liegen."
-    }
+    assert errors_shown(reversed_times.text) == {"ends_at": "Das Ende muss nach dem Beginn liegen."}
     assert (await forum_state(service, edited["id"]))["capacity"] == 25
     assert "die Warteliste endet" in body_text(confirm.text)
     assert (await forum_state(service, cancelled["id"]))["status"] == "cancelled"
