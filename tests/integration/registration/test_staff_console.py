@@ -7,12 +7,13 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from starlette.responses import Response
 
 from services.registration.store import SCHEMA
 from services.registration.web.staff.access import COOKIE_NAME, sessions
 from services.runtime import signing_keys
 from services.runtime.access.tokens import Role, create_token, revoke_tokens, token_hash
+from services.runtime.csrf import COOKIE_NAME as CSRF_COOKIE
+from services.runtime.embedded import free_port
 from services.runtime.settings import Settings
 from tests.conftest import TEST_ADMIN_TOKEN
 from tests.html_page import body_text
@@ -79,10 +80,26 @@ async def test_a_staff_token_signs_in_with_a_strict_cookie_and_signs_out(
     assert after.headers["location"] == SIGN_IN
 
 
-def test_https_makes_the_session_cookie_secure() -> None:
-    sent = Response()
-    sessions(b"k" * 32, 8, secure_cookie=True).attach(sent, "digest")
-    assert "; secure" in sent.headers["set-cookie"].lower()
+async def test_an_https_base_url_makes_the_session_cookie_secure(module_settings: Settings) -> None:
+    """Behind a TLS proxy: the service itself is reached over http here, so the browser's
+    cookies are sent by hand (a client keeps Secure cookies for https)."""
+    settings = module_settings.model_copy(
+        update={"public_base_url": "https://dialog.example", "registration_port": free_port()}
+    )
+    async with (
+        running_registration(settings) as running,
+        console_of(running, signed_in=False) as console,
+    ):
+        form = await console.form(SIGN_IN, SIGN_IN)
+        binding = console.client.cookies.jar
+        [csrf_cookie] = [cookie.value for cookie in binding if cookie.name == CSRF_COOKIE]
+        signed_in = await console.client.post(
+            SIGN_IN,
+            data={**form.fields, "token": TEST_ADMIN_TOKEN},
+            headers={"Cookie": f"{CSRF_COOKIE}={csrf_cookie}"},
+        )
+    assert signed_in.status_code == 303, signed_in.text
+    assert "; secure" in session_cookie(signed_in).lower()
 
 
 async def test_without_a_valid_session_no_page_opens(service: RunningService) -> None:
