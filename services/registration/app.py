@@ -19,6 +19,8 @@ from services.registration.intake import CONSUMER, IntakeConsumer
 from services.registration.services import Services
 from services.registration.store import SCHEMA, legacy_tokens
 from services.registration.web import site
+from services.registration.web.staff import access as staff_access
+from services.registration.web.staff import site as staff_site
 from services.runtime import auth, http, signing_keys
 from services.runtime.access.database import AccessDatabase
 from services.runtime.consumer import Subscription
@@ -57,6 +59,7 @@ async def running(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
             # The pages' CSRF tokens get their own key beside it: one of them leaking (or being
             # rotated) never touches the other.
             csrf_key = await signing_keys.signing_key(conn, SCHEMA, "csrf")
+            session_key = await signing_keys.signing_key(conn, SCHEMA, "staff_session")
         await _move_legacy_tokens(host.pool, host.access)
         services = Services.on(host.pool, cancel_secret)
         subscribe_intake(host, IntakeConsumer(services))
@@ -67,8 +70,10 @@ async def running(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         app.state.pool = host.pool
         auth.install(app.state, settings, host.access.pool)
         app.state.rate_limiter = RateLimiter(settings.public_rate_limit_per_minute)
-        app.state.csrf = CsrfProtection(
-            csrf_key, secure_cookie=settings.public_base_url.startswith("https://")
+        secure = settings.public_base_url.startswith("https://")
+        app.state.csrf = CsrfProtection(csrf_key, secure_cookie=secure)
+        app.state.staff_sessions = staff_access.sessions(
+            session_key, settings.staff_session_hours, secure_cookie=secure
         )
         log.info("registration service ready")
         yield
@@ -109,6 +114,7 @@ def create_api(settings: Settings) -> FastAPI:
     for router in (organizations.router, forums.router, registrations.router):
         app.include_router(router)
     site.install(app)  # the public pages and their stylesheet
+    staff_site.install(app)  # the staff console at /staff/
 
     http.install_health_and_metrics(app, lambda: app.state.host.checks())
     return app

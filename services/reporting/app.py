@@ -16,11 +16,11 @@ from services.reporting.projector import Projector
 from services.reporting.scrape import MetricsReader
 from services.reporting.store import SCHEMA
 from services.reporting.web import site
-from services.reporting.web.session import Sessions
 from services.runtime import auth, http, signing_keys
 from services.runtime.csrf import CsrfProtection
 from services.runtime.group_lag import GroupLag
 from services.runtime.host import ServiceHost, hosted
+from services.runtime.sessions import Sessions
 from services.runtime.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -19,8 +19,10 @@ from fastapi import HTTPException, Request, Response
 COOKIE_NAME = "dialognet_csrf"
 FORM_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# The pages' forms have a handful of text fields and no files; a form beyond that is not ours.
-MAX_FORM_FIELDS = 20
+# The pages' forms have no files, and text fields up to one a registration: the staff console's
+# checklist of who attended a forum (the open conference has a few hundred). The 64 KiB body
+# limit stops a form long before this (a checkbox of a registration id is 46 bytes).
+MAX_FORM_FIELDS = 2000
 # What `new_binding` makes (32 random bytes, URL-safe base64); any other cookie is not ours.
 _BINDING = re.compile(r"[A-Za-z0-9_-]{43}")
 

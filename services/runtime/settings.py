@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     # Processes serving the registration HTTP API, each a full replica of the service.
     registration_workers: int = Field(default=1, ge=1, le=64)
     public_base_url: str = "http://127.0.0.1:8001"
+    # How long a sign-in to the staff console (/staff/) lasts: the session cookie's signed
+    # expiry. A working day, as the dashboard's; a revoked token ends it sooner.
+    staff_session_hours: float = Field(default=8.0, gt=0, le=24 * 30)
     # Anonymous registrations per minute per client address (bursts up to the same number);
     # generous, since organisations may register from one address (a venue, a provider's NAT).
     public_rate_limit_per_minute: int = Field(default=300, ge=1)

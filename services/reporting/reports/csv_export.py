@@ -1,21 +1,11 @@
-"""Reports as CSV that opens correctly in a spreadsheet: UTF-8 with a byte order mark (Excel
-reads UTF-8 only then), `;` between fields and a decimal comma in German (what a German Excel
-expects), `,` and a decimal point in English; column headers in the chosen language."""
+"""Reports as CSV (services/runtime/spreadsheet.py: what a spreadsheet opens correctly), with
+column headers in the chosen language."""
 
-import csv
-import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 
-from schemas.vocabulary import BERLIN
-
-BOM = "\ufeff"
-SEPARATORS = {"de": ";", "en": ","}
-# A cell starting with one of these is a formula to a spreadsheet: an organisation named
-# "=HYPERLINK(…)" must stay text (OWASP: CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from services.runtime.spreadsheet import cell, csv_bytes
 
 # Column key → (German, English) header; the JSON reports use the same keys.
 HEADERS: dict[str, tuple[str, str]] = {
@@ -80,7 +70,6 @@ HEADERS: dict[str, tuple[str, str]] = {
     "figure": ("Kennzahl", "Figure"),
     "value": ("Wert", "Value"),
 }
-YES_NO = {"de": ("ja", "nein"), "en": ("yes", "no")}
 
 
 @dataclass(frozen=True)
@@ -93,13 +82,15 @@ class Table:
 
 
 def render(table: Table, language: str) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=SEPARATORS[language], lineterminator="\r\n")
     index = 0 if language == "de" else 1
-    writer.writerow([HEADERS[column][index] for column in table.columns])
-    for row in table.rows:
-        writer.writerow([_cell_of(row, column, index, language) for column in table.columns])
-    return (BOM + out.getvalue()).encode("utf-8")
+    return csv_bytes(
+        [HEADERS[column][index] for column in table.columns],
+        (
+            [_cell_of(row, column, index, language) for column in table.columns]
+            for row in table.rows
+        ),
+        language,
+    )
 
 
 def _cell_of(row: dict[str, Any], column: str, index: int, language: str) -> str:
@@ -107,27 +98,3 @@ def _cell_of(row: dict[str, Any], column: str, index: int, language: str) -> str
     if column == "figure":  # a key/value table names each figure as its column would
         return HEADERS[str(value)][index]
     return cell(value, language)
-
-
-def cell(value: Any, language: str) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        yes, no = YES_NO[language]
-        return yes if value else no
-    if isinstance(value, float):
-        text = f"{value:.4f}".rstrip("0").rstrip(".")
-        return text.replace(".", ",") if language == "de" else text
-    if isinstance(value, datetime):
-        return value.astimezone(BERLIN).strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, list | tuple):
-        return _text(", ".join(str(item) for item in value))
-    if isinstance(value, int):
-        return str(value)
-    return _text(str(value))
-
-
-def _text(text: str) -> str:
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text

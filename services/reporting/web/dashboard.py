@@ -10,31 +10,27 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from services.reporting.http.answers import live_read_models
 from services.reporting.scrape import MetricsReader
 from services.reporting.web import view
-from services.reporting.web.session import Sessions
 from services.reporting.web.staff import StaffReaderDep, signed_in_staff
-from services.runtime.access.tokens import token_hash
-from services.runtime.auth import Caller, TokenRoles, TooManyFailedLookups, client_key
+from services.runtime.auth import Caller
 from services.runtime.languages import choose_language
-from services.runtime.pages import Pages, PagesDep, page_router
-
-LANGUAGE_COOKIE = "dialognet_language"
-YEAR_SECONDS = 365 * 24 * 3600
-# A bearer token is at most this long (one made by `dialognet token create` is 43 characters).
-MAX_TOKEN_LENGTH = 200
+from services.runtime.pages import (
+    LANGUAGE_COOKIE,
+    LANGUAGE_PARAMETER,
+    Pages,
+    PagesDep,
+    page_router,
+)
+from services.runtime.sessions import MAX_TOKEN_LENGTH, Sessions, SignInRefused, staff_token_digest
 
 router = page_router()
 api = APIRouter(tags=["dashboard"])
 
 
 def reader_language(request: Request) -> str:
-    """`?lang=` chooses (and is remembered in a cookie), else the cookie, else German."""
-    return choose_language(request.query_params.get("lang"), request.cookies.get(LANGUAGE_COOKIE))
-
-
-def _remember_language(request: Request, response: Response, language: str) -> None:
-    if request.query_params.get("lang") == language:
-        response.set_cookie(LANGUAGE_COOKIE, language, max_age=YEAR_SECONDS, path="/",
-                            httponly=True, samesite="strict")  # fmt: skip
+    """`?lang=` chooses (Pages.render remembers it in the cookie every service's pages share),
+    else the cookie, else German."""
+    chosen = request.query_params.get(LANGUAGE_PARAMETER)
+    return choose_language(chosen, request.cookies.get(LANGUAGE_COOKIE))
 
 
 async def numbers(request: Request, language: str) -> dict[str, Any]:
@@ -56,8 +52,7 @@ async def dashboard_page(
         context = {"dashboard": await numbers(request, language)}
         response = pages.render(request, "dashboard.html", context, language=language,
                                 offer_languages=True)  # fmt: skip
-    _remember_language(request, response, language)
-    return response
+    return response  # Pages.render remembered a `?lang=` choice
 
 
 def _sign_in_page(
@@ -73,19 +68,16 @@ async def sign_in(
 ) -> Response:
     """The CSRF token was checked before this runs (page_router)."""
     language = reader_language(request)
-    roles: TokenRoles = request.app.state.token_roles
-    token = token.strip()
     try:
-        role = await roles.role_of(token, await client_key(request)) if token else None
-    except TooManyFailedLookups as refused:
-        response = _sign_in_page(request, pages, language, "too_many", 429)
-        response.headers["Retry-After"] = str(int(refused.retry_after) + 1)
+        digest = await staff_token_digest(request, token)
+    except SignInRefused as refused:
+        response = _sign_in_page(request, pages, language, refused.reason, refused.status)
+        if refused.retry_after is not None:
+            response.headers["Retry-After"] = str(int(refused.retry_after) + 1)
         return response
-    if not Caller(role=role).is_staff:
-        return _sign_in_page(request, pages, language, "unknown" if token else "missing", 401)
     response = RedirectResponse("/", status_code=303)
     sessions: Sessions = request.app.state.sessions
-    sessions.attach(response, token_hash(token))
+    sessions.attach(response, digest)
     return response
 
 

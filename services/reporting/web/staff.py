@@ -5,8 +5,8 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from services.reporting.web.session import COOKIE_NAME, Sessions
 from services.runtime.auth import Caller, TokenRoles, client_key, resolve_caller, unauthorized
+from services.runtime.sessions import Sessions
 
 STAFF_ONLY = "the reports need a staff token (Authorization: Bearer) or a staff sign-in"
 
@@ -14,13 +14,7 @@ STAFF_ONLY = "the reports need a staff token (Authorization: Bearer) or a staff 
 async def signed_in_staff(request: Request) -> Caller | None:
     """The caller of a valid staff session, else None (no cookie, forged, expired, revoked)."""
     sessions: Sessions = request.app.state.sessions
-    digest = sessions.token_digest(request.cookies.get(COOKIE_NAME))
-    if digest is None:
-        return None
-    roles: TokenRoles = request.app.state.token_roles
-    role = await roles.role_of_digest(digest, await client_key(request))
-    caller = Caller(role=role)
-    return caller if caller.is_staff else None
+    return await sessions.signed_in_staff(request)
 
 
 async def staff_reader(request: Request) -> Caller:

@@ -8,13 +8,17 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from services.registration.web import site
+from services.registration.web.staff import site as staff_site
 from services.runtime.languages import CATALOG, RUNTIME_LOCALES
 
 TEMPLATES = ("**/templates/**.html", "jinja2.ext:babel_extract")
 PYTHON = ("**.py", "python")
+# The staff console has its own catalog: its messages are left out of the public pages'.
+STAFF = ("staff/**", "ignore")
 # What `pybabel extract` would be given: the templates and the Python that calls gettext.
 SOURCES = [
-    (site.WEB, [TEMPLATES, PYTHON], site.LOCALES),
+    (site.WEB, [STAFF, TEMPLATES, PYTHON], site.LOCALES),
+    (staff_site.WEB, [TEMPLATES, PYTHON], staff_site.LOCALES),
     (RUNTIME_LOCALES.parent, [("forms.py", "python"), TEMPLATES], RUNTIME_LOCALES),
 ]
 
