@@ -20,7 +20,9 @@ async def accessibility_violations(page: Any) -> list[str]:
         page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}}
     )
     return [
-        f"{violation['id']}: {violation['help']}" for violation in results.response["violations"]
+        f"{violation['id']}: {violation['help']} at "
+        + ", ".join(" ".join(node["target"]) for node in violation["nodes"][:3])
+        for violation in results.response["violations"]
     ]
 
 
