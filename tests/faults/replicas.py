@@ -19,6 +19,7 @@ from tests.service_process import start_service
 REPLICAS = 2
 SUPERVISE_INTERVAL_SECONDS = 0.2  # how soon a dead replica is noticed, as a kubelet's probe
 READY_WITHIN_SECONDS = 120.0
+STOP_WITHIN_SECONDS = 30.0
 
 
 @dataclass
@@ -49,14 +50,19 @@ class Replica:
     def exited(self) -> bool:
         return self.process is None or self.process.poll() is not None
 
-    def stop(self) -> None:
+    def terminate(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+
+    def stop(self, deadline: float) -> None:
+        """Wait for the exit `terminate` asked for until `deadline`, then SIGKILL."""
+        if self.process is None:
+            return
+        try:
+            self.process.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 @dataclass
@@ -138,8 +144,13 @@ async def running_fleet(
                 fleet._supervisor.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await fleet._supervisor
+            # All at once, and waited for in threads: a replica shuts down through the proxies
+            # this event loop serves (leaving its groups, closing its pool), so a blocking wait
+            # here held every replica until its SIGKILL, 30 s each.
             for replica in replicas:
-                replica.stop()
+                replica.terminate()
+            deadline = time.monotonic() + STOP_WITHIN_SECONDS
+            await asyncio.gather(*(asyncio.to_thread(r.stop, deadline) for r in replicas))
 
 
 async def _first_ready(fleet: Fleet, service: str) -> None:
