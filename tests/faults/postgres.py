@@ -33,3 +33,17 @@ class RestartablePostgres(EmbeddedPostgres):
             timeout=RESTART_WITHIN_SECONDS,
             stdout=subprocess.DEVNULL,
         )
+
+    def stop(self) -> None:
+        """Stop whichever postmaster runs now: after a restart it is not the one the library
+        recorded at the start, which EmbeddedPostgres.stop would look for (a run left it behind)."""
+        if self._server is not None and (self.pgdata / "postmaster.pid").exists():
+            pg_ctl = [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(self.pgdata), "-w"]
+            subprocess.run(
+                [*pg_ctl, "-m", "fast", "stop"],
+                check=False,
+                user=self._server.system_user,
+                timeout=RESTART_WITHIN_SECONDS,
+                stdout=subprocess.DEVNULL,
+            )
+        super().stop()
