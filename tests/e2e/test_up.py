@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -313,42 +313,86 @@ async def _broker_back(platform: RunningPlatform, replaced: int) -> None:
     await until(restarted, READY_WITHIN, "a broker again", interval=0.2)
 
 
+# Registrations before Tansu is lost and after it is back: each must be on the new broker's
+# topic (the replayed outbox) and mailed once — the fault suite's checks on the embedded platform.
+AROUND_THE_LOSS = 8
+
+
 async def test_up_restarts_a_dead_broker_and_publishes_the_outbox_again(start_up: Any) -> None:
+    """Tansu lost entirely (SIGKILL: it kept every message in memory only): `up` starts it
+    again and queues every outbox for publishing again (what `dialognet replay` does), so no
+    accepted registration is lost, the facts keep their order, and nobody is mailed twice."""
     platform: RunningPlatform = start_up()
     async with platform.staff() as staff:
         forum_id = await _schedule_forum(staff)
-        organization_id = await _create_organization(staff)
-        other_organization_id = await _create_organization(staff)
+        organizations = [await _create_organization(staff) for _ in range(2 * AROUND_THE_LOSS)]
+    emails = [f"verlust{n}@example.net" for n in range(2 * AROUND_THE_LOSS)]
     topic = "dialognet.registrations"
     async with httpx.AsyncClient(base_url=platform.base_url, timeout=30.0) as public:
-        before = await _register(public, forum_id, organization_id, "vorher@example.net")
+        accepted = [
+            await _register(public, forum_id, organizations[n], emails[n])
+            for n in range(AROUND_THE_LOSS)
+        ]
         await consume_until(
             platform.bootstrap,
             topic,
-            lambda message: message.value["data"]["registration_id"] == before,
+            lambda message: message.value["data"]["registration_id"] == accepted[-1],
             timeout=30,
         )
         [broker] = _brokers(platform)
+        lost_at = time.monotonic()
         broker.kill()  # its messages were in memory only
         broker.wait(EXIT_WITHIN)
         await _broker_back(platform, replaced=broker.pid)
-
-        after = await _register_once_back(
-            public, forum_id, other_organization_id, "danach@example.net"
-        )
+        accepted += [
+            await _register_once_back(public, forum_id, organizations[n], emails[n])
+            for n in range(AROUND_THE_LOSS, 2 * AROUND_THE_LOSS)
+        ]
+        recovered_in = time.monotonic() - lost_at
 
     messages = await consume_until(
         platform.bootstrap,
         topic,
-        lambda message: message.value["data"]["registration_id"] == after,
+        lambda message: message.value["data"]["registration_id"] == accepted[-1],
         timeout=60,
     )
-    # The new broker started empty: the first fact is there because the outbox was replayed.
+    # The new broker started empty: the first facts are there because the outbox was replayed.
     republished = [m.value["data"]["registration_id"] for m in messages]
-    assert republished == [before, after]
+    assert republished == accepted
+    await _each_mailed_once(platform, emails)
+    print(f"Tansu lost: registrations accepted again after {recovered_in:.1f}s")
     children = _process_tree(platform.process.pid)
     assert _stop(platform) == 0
     assert _leftovers(platform, children) == []
+
+
+async def _each_mailed_once(platform: RunningPlatform, emails: list[str]) -> None:
+    """Every address's confirmation in up's mail sink, and never a second one."""
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{platform.mailbox_port}") as sink:
+
+        async def counts() -> list[int]:
+            found = [(await sink.get("/api/messages", params={"to": to})).json() for to in emails]
+            return [page["total"] for page in found]
+
+        async def all_mailed() -> bool:
+            return min(await counts()) >= 1
+
+        await until(all_mailed, READY_WITHIN, "a confirmation to every registrant", interval=0.5)
+        # Once nothing is left to send, a second mail would be in the sink already.
+        await until(_nothing_to_send(platform), READY_WITHIN, "no mail left to send")
+        assert max(await counts()) == 1, dict(zip(emails, await counts(), strict=True))
+
+
+def _nothing_to_send(platform: RunningPlatform) -> Callable[[], Awaitable[bool]]:
+    url = f"http://127.0.0.1:{platform.notification_port}/v1/deliveries"
+    headers = {"Authorization": f"Bearer {platform.token}"}
+
+    async def idle() -> bool:
+        async with httpx.AsyncClient(headers=headers, timeout=30.0) as notification:
+            listed = (await notification.get(url, params={"limit": 1000})).json()["items"]
+        return not [d for d in listed if d["status"] in ("queued", "sending", "retrying")]
+
+    return idle
 
 
 async def _demo_loaded(staff: httpx.AsyncClient) -> list[dict[str, Any]]:

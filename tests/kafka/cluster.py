@@ -55,6 +55,13 @@ class Node:
     controller_port: int
     folder: Path
     process: "subprocess.Popen[bytes] | None" = None
+    # Where clients are told to reach the SASL_SSL listener: external_port itself, or the port
+    # of a proxy in front of it (tests/faults cut connections there).
+    advertised_port: int | None = None
+
+    @property
+    def client_port(self) -> int:
+        return self.advertised_port or self.external_port
 
     @property
     def config_file(self) -> Path:
@@ -87,7 +94,7 @@ class ApacheKafkaCluster:
     @property
     def bootstrap(self) -> str:
         """SASL_SSL: where the services connect."""
-        return ",".join(f"127.0.0.1:{node.external_port}" for node in self.nodes)
+        return ",".join(f"127.0.0.1:{node.client_port}" for node in self.nodes)
 
     def node(self, node_id: int) -> Node:
         return next(node for node in self.nodes if node.node_id == node_id)
@@ -296,7 +303,7 @@ def _node_config(node: Node, nodes: list[Node], tls: BrokerTls) -> str:
             f"CONTROLLER://127.0.0.1:{node.controller_port}"
         ),
         "advertised.listeners": (
-            f"BROKER://127.0.0.1:{node.broker_port},EXTERNAL://127.0.0.1:{node.external_port}"
+            f"BROKER://127.0.0.1:{node.broker_port},EXTERNAL://127.0.0.1:{node.client_port}"
         ),
         "listener.security.protocol.map": "BROKER:PLAINTEXT,EXTERNAL:SASL_SSL,CONTROLLER:PLAINTEXT",
         "inter.broker.listener.name": "BROKER",
@@ -331,7 +338,7 @@ def _node_config(node: Node, nodes: list[Node], tls: BrokerTls) -> str:
     return "".join(f"{name}={value}\n" for name, value in properties.items())
 
 
-def _nodes(folder: Path) -> list[Node]:
+def _nodes(folder: Path, *, proxied: bool) -> list[Node]:
     return [
         Node(
             node_id,
@@ -339,6 +346,7 @@ def _nodes(folder: Path) -> list[Node]:
             external_port=free_port(),
             controller_port=free_port(),
             folder=folder / f"node-{node_id}",
+            advertised_port=free_port() if proxied else None,
         )
         for node_id in range(1, NODE_COUNT + 1)
     ]
@@ -349,10 +357,15 @@ def _users() -> dict[str, ScramUser]:
 
 
 @contextlib.asynccontextmanager
-async def running_cluster(lib: Path, folder: Path) -> AsyncIterator[ApacheKafkaCluster]:
-    """Format and start three nodes in `folder`; kill them all when the block ends."""
+async def running_cluster(
+    lib: Path, folder: Path, *, proxied: bool = False
+) -> AsyncIterator[ApacheKafkaCluster]:
+    """Format and start three nodes in `folder`; kill them all when the block ends. `proxied`:
+    each node advertises its SASL_SSL listener on a port of its own (`Node.advertised_port`)
+    where the caller runs a proxy to `Node.external_port` — clients learn the brokers'
+    addresses from metadata, so only this puts a proxy between them and every broker."""
     tls = make_broker_tls(folder / "tls")
-    nodes = _nodes(folder)
+    nodes = _nodes(folder, proxied=proxied)
     for node in nodes:
         node.folder.mkdir(parents=True)
         node.config_file.write_text(_node_config(node, nodes, tls))

@@ -26,15 +26,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.apache_kafka)
 
 
-@pytest.fixture(scope="session")
-async def apache_kafka() -> AsyncIterator[ApacheKafkaCluster]:
-    """Three KRaft nodes (broker and controller each), or a skip where java/mvn are missing."""
+def kafka_jars_or_skip() -> Path:
+    """The folder of Apache Kafka's jars; the test skipped (failed under .ci/run) with how to
+    get them where java or mvn is missing."""
     try:
-        lib = kafka_jars()
+        return kafka_jars()
     except ToolsMissing as missing:
         if REQUIRED:
             pytest.fail(str(missing))
         pytest.skip(str(missing))
+
+
+@pytest.fixture(scope="session")
+async def apache_kafka() -> AsyncIterator[ApacheKafkaCluster]:
+    """Three KRaft nodes (broker and controller each), or a skip where java/mvn are missing."""
+    lib = kafka_jars_or_skip()
     with outside_pytest_tmp() as folder:
         async with running_cluster(lib, folder) as cluster:
             yield cluster
