@@ -89,7 +89,9 @@ class FactConsumer:
         self._policy = policy
 
     async def handle(self, raw: dict[str, Any]) -> Outcome:
-        if raw.get("type") not in HANDLED_TYPES:
+        kind = raw.get("type")
+        # Not a string (a list is not even hashable): no type this consumer acts on either.
+        if not isinstance(kind, str) or kind not in HANDLED_TYPES:
             return Outcome.PROCESSED
         event = _parsed(raw)
         entry = InboxEntry(CONSUMER, str(event.event_id))

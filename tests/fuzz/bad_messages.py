@@ -128,7 +128,7 @@ def bad_messages(topic: Topic, samples: list[JsonObject]) -> st.SearchStrategy[B
         Kind.BAD_ENVELOPE: bad_envelope(sample),
         Kind.MISSING_FIELD: invalid(missing_field(sample)),
         Kind.WRONG_FIELD: invalid(wrong_field(sample)),
-        Kind.DEEP_DATA: deep_data(sample),
+        Kind.DEEP_DATA: invalid(deep_data(sample)),
         Kind.HUGE_ID: huge_id(sample),
     }
     drawn = {
