@@ -290,7 +290,8 @@ def unknown_type(sample: st.SearchStrategy[JsonObject]) -> st.SearchStrategy[Jso
         st.one_of(
             st.text(max_size=100).filter(lambda name: name not in EVENT_TYPES),
             st.sampled_from(["Registration.Made", "registration.made.v2", "registration_made"]),
-            st.one_of(st.none(), st.integers(), st.lists(st.sampled_from(list(EVENT_TYPES)))),
+            st.lists(st.sampled_from(sorted(EVENT_TYPES)), min_size=1, max_size=2),
+            st.one_of(st.none(), st.integers(), st.dictionaries(st.text(max_size=5), st.none())),
         ),
     )
 
