@@ -127,6 +127,16 @@ class Envelope(BaseModel):
     )
     data: Any
 
+    @field_validator("version")
+    @classmethod
+    def _version_known(cls, version: int) -> int:
+        # A newer version of `data` may mean something else in the same fields (a breaking
+        # change is a new version): read as this one, it would be applied wrongly. Refused, it
+        # is dead-lettered and kept for a consumer that knows it (found by tests/fuzz).
+        if version != cls.VERSION:
+            raise ValueError(f"version {version} is not known here (this type has {cls.VERSION})")
+        return version
+
     @field_validator("occurred_at")
     @classmethod
     def _occurred_in_sane_range(cls, occurred_at: datetime) -> datetime:

@@ -101,7 +101,9 @@ class FactConsumer(Envelopes):
             return [await self._handle_in(conn, received.item) for received in batch.received]
 
     async def _handle_in(self, conn: Connection, raw: dict[str, Any]) -> Outcome:
-        if raw.get("type") not in HANDLED_TYPES:
+        kind = raw.get("type")
+        # Not a string (a list is not even hashable): no type this consumer acts on either.
+        if not isinstance(kind, str) or kind not in HANDLED_TYPES:
             return Outcome.PROCESSED
         now = utc_now()  # a fact's own: its deliveries are listed after the earlier facts'
         event = _parsed(raw)

@@ -1,23 +1,18 @@
 """The staff API over deliveries: listing by status, kind and forum (paged like every list of the
 network), one delivery, a retry — and for nobody else: 401 without a token, 403 with an intake
-token made with the CLI. Schemathesis checks the whole document against the running service."""
+token made with the CLI. Schemathesis checks the whole document against the running service
+(tests/conformance.py)."""
 
-import asyncio
-import subprocess
-import sys
 from pathlib import Path
 from uuid import uuid4
 
 import httpx
 
 from tests.cli import run_dialognet
-from tests.conftest import TEST_ADMIN_TOKEN
+from tests.conformance import assert_conforms
 from tests.integration.notification.conftest import Platform
 from tests.integration.registration import bodies
 from tests.integration.registration.steps import new_forum, ok, problem, registered
-
-SCHEMATHESIS_CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance"
-SCHEMATHESIS_SEED = 20261201
 
 
 async def _forum_with_deliveries(platform: Platform, count: int) -> tuple[str, list[str]]:
@@ -102,25 +97,4 @@ def _bearer(token: str) -> dict[str, str]:
 
 async def test_the_api_answers_as_its_document_says(platform: Platform, tmp_path: Path) -> None:
     await _forum_with_deliveries(platform, 2)  # something to list and read
-    command = [
-        str(Path(sys.executable).with_name("schemathesis")),
-        "run",
-        f"{platform.settings.notification_public_base_url}/openapi.json",
-        "--checks",
-        SCHEMATHESIS_CHECKS,
-        "--max-examples",
-        "30",
-        "--seed",
-        str(SCHEMATHESIS_SEED),
-        "--mode",
-        "all",
-        "--header",
-        f"Authorization: Bearer {TEST_ADMIN_TOKEN}",
-    ]
-    process = await asyncio.create_subprocess_exec(
-        *command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    output, _ = await asyncio.wait_for(process.communicate(), 600)
-    text = output.decode(errors="replace")
-    assert process.returncode == 0, text[-20_000:]
-    assert "No issues found" in text or " passed" in text, text[-5_000:]
+    await assert_conforms(platform.settings.notification_public_base_url, tmp_path, 30)
