@@ -1,6 +1,7 @@
 """HTTP plumbing every service shares: problem+json errors, the body size limit, request metrics,
 health, /metrics."""
 
+import logging
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -18,7 +19,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.runtime import metrics
+from services.runtime import metrics, transient
+from services.runtime.transient import is_transient
+
+log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_DESCRIPTIONS = {
@@ -30,7 +34,12 @@ PROBLEM_DESCRIPTIONS = {
     413: "The body is larger than the limit",
     422: "Invalid fields or a rule on a field; `errors` names each",
     429: "Too many requests from this address (`Retry-After` says when to try again)",
+    503: "The database or broker is unreachable for a moment (`Retry-After` says when to try "
+    "again); nothing was changed",
 }
+# What a client is told to wait when the database or broker is briefly away (a restart or
+# failover takes seconds).
+UNAVAILABLE_RETRY_SECONDS = 5
 
 
 class FieldProblem(BaseModel):
@@ -176,10 +185,31 @@ async def _on_refused(request: Request, error: Exception) -> Response:
     return problem(error.status, HTTPStatus(error.status).phrase, error.detail, errors)
 
 
+def unavailable_problem() -> JSONResponse:
+    """503 for a request that met the database or broker away: the transaction rolled back,
+    so the client may send it again (a registration with its Idempotency-Key)."""
+    detail = "the database or broker is unreachable for a moment; nothing was changed, try again"
+    response = problem(503, "Service Unavailable", detail)
+    response.headers["Retry-After"] = str(UNAVAILABLE_RETRY_SECONDS)
+    return response
+
+
+async def _on_maybe_transient(request: Request, error: Exception) -> Response:
+    """A database restart or a lost connection is 503, not 500; anything else of these classes
+    is a bug, answered 500 and logged with its traceback by Starlette's error middleware."""
+    if not is_transient(error):
+        raise error
+    log.warning("%s %s: %s, answered 503", request.method, request.url.path,
+                type(error).__name__)  # fmt: skip
+    return unavailable_problem()
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(Refused, _on_refused)
+    for transient_class in transient.CANDIDATES:
+        app.add_exception_handler(transient_class, _on_maybe_transient)
     document_problems(app)
 
 
@@ -210,14 +240,25 @@ def document_problems(app: FastAPI) -> None:
             document = generate()
             for operations in document.get("paths", {}).values():
                 for operation in operations.values():
-                    for status, response in operation.get("responses", {}).items():
+                    responses = operation.setdefault("responses", {})
+                    for status, response in responses.items():
                         content = response.get("content", {})
                         if status.startswith("4") and "application/json" in content:
                             content[PROBLEM_JSON] = content.pop("application/json")
+                    responses.setdefault("503", _unavailable_response(document))
             app.openapi_schema = document
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _unavailable_response(document: dict[str, Any]) -> dict[str, Any]:
+    """Every operation may meet the database or broker away (`unavailable_problem`)."""
+    described: dict[str, Any] = {"description": PROBLEM_DESCRIPTIONS[503]}
+    if "Problem" in document.get("components", {}).get("schemas", {}):
+        schema = {"$ref": "#/components/schemas/Problem"}
+        described["content"] = {PROBLEM_JSON: {"schema": schema}}
+    return described
 
 
 class BodySizeLimit:

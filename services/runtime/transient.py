@@ -50,6 +50,15 @@ _PERMANENT_OS_ERRORS: tuple[type[OSError], ...] = (
 )
 
 
+# The classes among which is_transient finds the transient failures (for exception handlers).
+CANDIDATES: tuple[type[Exception], ...] = (
+    *_TRANSIENT_DATABASE_ERRORS,
+    asyncpg.InterfaceError,
+    KafkaError,
+    OSError,
+)
+
+
 def is_transient(error: BaseException) -> bool:
     """True when retrying the same work later can succeed: connection loss, a restart or
     failover of PostgreSQL, a pool or broker timeout, a retriable Kafka error."""

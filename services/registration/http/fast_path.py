@@ -32,6 +32,7 @@ from services.registration.http.registrations import ROUTE_TEMPLATE, admit_regis
 from services.runtime import http
 from services.runtime.auth import resolve_caller
 from services.runtime.client_address import ClientAddresses
+from services.runtime.transient import is_transient
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +99,10 @@ class RegistrationFastPath:
             )
         except HTTPException as error:
             return http.http_error_problem(error)
-        except Exception:  # outside FastAPI's error middleware: answer 500 like it would
+        except Exception as error:  # outside FastAPI's error middleware: answer as it would
+            if is_transient(error):  # the database restarting, a lost connection
+                log.warning("registration: %s, answered 503", type(error).__name__)
+                return http.unavailable_problem()
             log.exception("registration failed unexpectedly")
             return http.problem(500, "Internal Server Error", "the registration failed; try again")
 
