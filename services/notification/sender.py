@@ -12,6 +12,7 @@ connection (else it is given back) and the relay at most another third (else it 
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
@@ -34,7 +35,9 @@ from services.notification.mailer import Mailer, NotAttempted, SendFailed
 from services.notification.store import SCHEMA, deliveries
 from services.notification.store.deliveries import Claimed, Delivery, ForumNow
 from services.notification.writer import MailWriter, WriterLost
+from services.runtime.db import Connection
 from services.runtime.outbox import Outgoing
+from services.runtime.transient import is_transient
 from services.runtime.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
@@ -45,6 +48,9 @@ STOP_GRACE_SECONDS = 5.0
 # How often the queue gauges are read at most.
 REPORT_SECONDS = 1.0
 FIRST_RETRY_SECONDS = 1.0
+# Writing what became of a mail while the database is away: a restart takes seconds.
+FIRST_RECORD_RETRY_SECONDS = 0.2
+LONGEST_RECORD_RETRY_SECONDS = 5.0
 LONGEST_RETRY_SECONDS = 300.0
 
 
@@ -210,10 +216,11 @@ class Sender:
             )
         else:
             delay = min(FIRST_RETRY_SECONDS * 2 ** (delivery.attempts - 1), LONGEST_RETRY_SECONDS)
-            async with self._pool.acquire() as conn:
-                await deliveries.mark_retrying(
-                    conn, delivery.id, failure.reason, now + timedelta(seconds=delay)
-                )
+            due = now + timedelta(seconds=delay)
+            await self._recorded(
+                delivery,
+                lambda conn: deliveries.mark_retrying(conn, delivery.id, failure.reason, due),
+            )
             metrics.EMAILS.labels(delivery.kind, "retried").inc()
             log.warning(
                 "delivery %s (%s): %s; retrying in %.0f s",
@@ -223,23 +230,50 @@ class Sender:
                 delay,
             )
 
+    async def _recorded(
+        self, delivery: Delivery, write: Callable[[Connection], Awaitable[object]]
+    ) -> None:
+        """What became of a mail, written even across a database restart or a lost
+        connection: retried until the sending timeout, after which another replica may take
+        the row again anyway. Given up at the first failure, every mail sent meanwhile stayed
+        `sending` and went a second time (the fault suite saw 16 of them after one restart)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._policy.sending_timeout.total_seconds()
+        delay = FIRST_RECORD_RETRY_SECONDS
+        while True:
+            try:
+                async with self._pool.acquire() as conn:
+                    await write(conn)
+                return
+            except Exception as error:
+                if not is_transient(error) or loop.time() + delay > deadline:
+                    raise
+                log.warning("delivery %s: recording its outcome failed (%s); again in %.1f s",
+                            delivery.id, type(error).__name__, delay)  # fmt: skip
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, LONGEST_RECORD_RETRY_SECONDS)
+
     async def _finish_sent(self, delivery: Delivery) -> None:
         now = utc_now()
         fact = Outgoing(Topic.NOTIFICATIONS, _sent(delivery, now))
-        async with self._pool.acquire() as conn:
-            await deliveries.finish(
+        await self._recorded(
+            delivery,
+            lambda conn: deliveries.finish(
                 conn, delivery.id, status="sent", reason=None, at=now, fact=fact
-            )
+            ),
+        )
         metrics.EMAILS.labels(delivery.kind, "sent").inc()
         metrics.EVENT_TO_SENT.observe(max((now - delivery.event_occurred_at).total_seconds(), 0))
 
     async def _finish_failed(self, delivery: Delivery, reason: str) -> None:
         now = utc_now()
         fact = Outgoing(Topic.NOTIFICATIONS, _failed(delivery, reason, now))
-        async with self._pool.acquire() as conn:
-            await deliveries.finish(
+        await self._recorded(
+            delivery,
+            lambda conn: deliveries.finish(
                 conn, delivery.id, status="failed", reason=reason, at=now, fact=fact
-            )
+            ),
+        )
         metrics.EMAILS.labels(delivery.kind, "failed").inc()
         log.error("delivery %s (%s) failed: %s", delivery.id, delivery.kind, reason)
 
