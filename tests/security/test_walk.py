@@ -24,6 +24,7 @@ from services.runtime.csrf import FORM_FIELD
 from services.runtime.mailbox.app import create_app as mailbox_app
 from services.runtime.sessions import COOKIE_NAME as DASHBOARD_COOKIE
 from services.runtime.settings import Settings
+from tests.conftest import TEST_ADMIN_TOKEN
 from tests.html_page import forms
 from tests.integration.registration import bodies
 from tests.integration.registration.steps import new_forum, new_partner, ok
@@ -158,7 +159,7 @@ async def _ids(whole: WholePlatform) -> Ids:
 def _forged(cookie: str) -> str:
     """A session cookie of the admin token's digest, signed with a made-up key."""
     expires, _, _ = cookie.split(".")
-    digest = hashlib.sha256(b"test-admin-token").hexdigest()
+    digest = hashlib.sha256(TEST_ADMIN_TOKEN.encode()).hexdigest()
     return f"{expires}.{digest}.{hashlib.sha256(b'not the key').hexdigest()}"
 
 
@@ -189,7 +190,8 @@ def _walk_order(route: Route) -> tuple[int, str, str]:
     return (2 if path.endswith("sign-out") else 0 if method == "GET" else 1, path, method)
 
 
-SESSION_ROUTES = {"registration": "/staff/", "reporting": "/"}
+# The services whose pages open with a staff session.
+SESSION_SERVICES = ("registration", "reporting")
 
 
 def _uses_session(service: str, path: str) -> bool:
@@ -204,7 +206,7 @@ def _fill(path: str, ids: Ids) -> str:
     return path
 
 
-def _link_token(service: str, path: str, caller: Caller, ids: Ids) -> dict[str, str]:
+def _link_token(path: str, caller: Caller, ids: Ids) -> dict[str, str]:
     """The `?token=` of the routes a link's token opens: the right one, or a wrong one."""
     right = {
         "/unsubscribe": ids.unsubscribe_token,
@@ -220,12 +222,12 @@ def _link_token(service: str, path: str, caller: Caller, ids: Ids) -> dict[str, 
     return {"token": right} if caller is Caller.ANONYMOUS or not api_cancel else {}
 
 
-async def request_as(
-    browser: Browser, service: str, route: Route, caller: Caller, ids: Ids
-) -> httpx.Response:
+async def request_as(browser: Browser, route: Route, caller: Caller, ids: Ids) -> httpx.Response:
+    """The request a caller's client sends: JSON to the APIs, a form (with its CSRF token) to
+    the pages, the link's token where one applies."""
     method, template = route
     path = _fill(template, ids)
-    query = _link_token(service, template, caller, ids)
+    query = _link_token(template, caller, ids)
     if method == "GET" or template.startswith(("/v1/", "/api/")):
         body: dict[str, str] | None = (
             {} if method in ("POST", "PATCH") and "cancel" not in template else None
@@ -295,7 +297,7 @@ async def browsers(
             Caller.STAFF: tokens.staff,
             Caller.REVOKED: tokens.revoked,
         }
-        if service in SESSION_ROUTES:
+        if service in SESSION_SERVICES:
             for caller in (Caller.STAFF, Caller.REVOKED):
                 await _sign_in(found[caller], service, bearer[caller])
             cookie_name = CONSOLE_COOKIE if service == "registration" else DASHBOARD_COOKIE
@@ -323,7 +325,7 @@ async def _walk_service(service: str, by_caller: dict[Caller, Browser], ids: Ids
     for route in sorted(table, key=_walk_order):
         for caller, expected in table[route].items():
             browser = _session_view(service, route[1], caller, by_caller[caller])
-            got = outcome_of(route[0], await request_as(browser, service, route, caller, ids))
+            got = outcome_of(route[0], await request_as(browser, route, caller, ids))
             if got != expected:
                 shown = got.value if isinstance(got, Outcome) else got
                 wrong.append(f"{service} {' '.join(route)} as {caller.value}: {shown}")
