@@ -29,9 +29,15 @@ CALLER_LOGGERS = ("httpx", "httpcore")
 
 @pytest.fixture
 async def behind_login(
-    infra: Infra, tmp_path_factory: pytest.TempPathFactory
+    infra: Infra,
+    tmp_path_factory: pytest.TempPathFactory,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
 ) -> AsyncIterator[tuple[WholePlatform, SmtpGate]]:
-    """The whole platform, its mail going through a relay that requires a login."""
+    """The whole platform, its mail going through a relay that requires a login; its logs
+    captured at DEBUG from before it starts (start-up is where a URL would be logged), and what
+    it writes to stdout and stderr (FastStream logs there through its own handler)."""
+    caplog.set_level(logging.DEBUG)
     async with fresh_database(infra) as database_url:
         prefix = f"t{secrets.token_hex(4)}."
         base = settings_for(infra, database_url, prefix, tmp_path_factory.mktemp("logs"))
@@ -106,15 +112,22 @@ def _token_on_page(html: str) -> str:
 
 
 async def test_no_token_password_or_cookie_in_any_log(
-    behind_login: tuple[WholePlatform, SmtpGate], caplog: pytest.LogCaptureFixture
+    behind_login: tuple[WholePlatform, SmtpGate],
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     whole, gate = behind_login
-    with caplog.at_level(logging.DEBUG):
-        used = await _secrets_used(whole)
+    used = await _secrets_used(whole)
     assert gate.credentials is not None
     used["SMTP password"] = gate.credentials[1]
 
-    logged = _logged(caplog.records)
+    records = caplog.get_records("setup") + caplog.get_records("call")  # start-up and the run
+    written = capfd.readouterr()
+    logged = "\n".join([_logged(records), written.out, written.err])
     assert gate.logins >= 1  # the mails went through the login
-    assert len(caplog.records) > 100, "the services logged next to nothing: not captured?"
+    # The services' own loggers and their libraries' were captured, at DEBUG too.
+    names = {record.name.split(".")[0] for record in records}
+    assert {"services", "aiokafka"} <= names, names
+    assert "assigned to partitions" in written.out  # FastStream's lines
+    assert any(record.levelno == logging.DEBUG for record in records)
     assert [name for name, value in used.items() if value in logged] == []
