@@ -5,7 +5,7 @@ import asyncio
 import contextlib
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
@@ -37,7 +37,9 @@ class SmtpTarget:
     host: str
     port: int
     username: str | None
-    password: str | None
+    # Out of the repr: a log record keeps its arguments (the ready line logs the target), and
+    # structured log handlers and error reporters print them with repr, not str.
+    password: str | None = field(repr=False)
     implicit_tls: bool  # smtps://
     start_tls: bool  # ?starttls=true
 

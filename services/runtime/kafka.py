@@ -22,6 +22,7 @@ from faststream.security import (
     SASLScram512,
 )
 
+from services.runtime.log_privacy import hold_payload_loggers
 from services.runtime.settings import Settings
 
 _SASL_SECURITY: dict[str, type[SASLPlaintext | SASLScram256 | SASLScram512]] = {
@@ -106,6 +107,7 @@ async def check_login(settings: Settings) -> None:
 
 def connection_options(settings: Settings) -> dict[str, Any]:
     """Where the brokers are and how to log in: what every client takes."""
+    hold_payload_loggers()  # aiokafka's DEBUG lines hold each record whole
     return {"bootstrap_servers": settings.bootstrap(), **security_options(settings)}
 
 
@@ -159,6 +161,7 @@ def broker_security(settings: Settings) -> BaseSecurity | None:
 
 def new_broker(settings: Settings, *, middlewares: Any = ()) -> KafkaBroker:
     """The service's FastStream broker: its subscriptions' consumers and its publisher."""
+    hold_payload_loggers()  # aiokafka's DEBUG lines hold each record whole
     return KafkaBroker(
         # A list: FastStream hands a string on as one host, so "a:9093,b:9093" (which aiokafka
         # itself splits) could not be resolved.

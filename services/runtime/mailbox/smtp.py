@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from services.runtime.log_privacy import hold_payload_loggers
 from services.runtime.mailbox import metrics
 from services.runtime.mailbox.messages import Mailbox
 from services.runtime.mailbox.store import Envelope as StoredEnvelope
@@ -43,8 +44,7 @@ class StoringHandler:
 
 async def start_smtp_server(settings: Settings, mailbox: Mailbox) -> asyncio.Server:
     """Listen on the mailbox's SMTP port until the returned server is closed."""
-    # aiosmtpd logs every command at INFO, addresses included: personal data stays out of logs.
-    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    hold_payload_loggers()  # aiosmtpd's log of every command holds the addresses
     loop = asyncio.get_running_loop()
     handler = StoringHandler(mailbox)
 

@@ -4,11 +4,12 @@ or is down altogether (connection refused) — a real SMTP server (aiosmtpd) on 
 
 import asyncio
 import contextlib
+import warnings
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import aiosmtplib
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from services.runtime.embedded import free_port
 
@@ -35,12 +36,28 @@ class SmtpGate:
     # While set, the relay takes the message and does not answer (then says 451, never
     # passing it on): a relay that hangs.
     hanging: bool = False
+    # While set, the relay requires SMTP AUTH with this (user, password), over plain TCP as a
+    # relay on loopback may; `logins` counts the sessions that logged in with it.
+    credentials: tuple[str, str] | None = None
+    logins: int = 0
     _server: asyncio.Server | None = None
     _sessions: list[SMTP] = field(default_factory=list)
 
     @property
     def url(self) -> str:
         return f"smtp://127.0.0.1:{self.port}"
+
+    def authenticate(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: object
+    ) -> AuthResult:
+        offered = (
+            (auth_data.login.decode(), auth_data.password.decode())
+            if isinstance(auth_data, LoginPassword)
+            else None
+        )
+        accepted = offered is not None and offered == self.credentials
+        self.logins += accepted
+        return AuthResult(success=accepted)
 
     async def handle_RCPT(  # noqa: N802 (aiosmtpd's hook name)
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
@@ -77,11 +94,26 @@ class SmtpGate:
         loop = asyncio.get_running_loop()
 
         def session() -> SMTP:
-            smtp = SMTP(self, hostname="gate", ident="test gate", loop=loop)
+            with warnings.catch_warnings():
+                # AUTH without TLS, which aiosmtpd warns of: a relay on loopback, in a test.
+                warnings.simplefilter("ignore", UserWarning)
+                smtp = self._smtp(loop)
             self._sessions.append(smtp)
             return smtp
 
         self._server = await loop.create_server(session, host="127.0.0.1", port=self.port)
+
+    def _smtp(self, loop: asyncio.AbstractEventLoop) -> SMTP:
+        login = self.credentials is not None
+        return SMTP(
+            self,
+            hostname="gate",
+            ident="test gate",
+            loop=loop,
+            authenticator=self.authenticate if login else None,
+            auth_required=login,
+            auth_require_tls=False,
+        )
 
     async def down(self) -> None:
         """Refuse connections, and drop the open ones (a relay that went away)."""
