@@ -2,6 +2,8 @@
 starts each again (as an orchestrator would). Nothing accepted is lost, no mail goes out twice
 but the one a kill cut mid-send, every report equals the registration database."""
 
+import asyncio
+
 import pytest
 
 from tests.faults.scenario import SERVICES, FaultPlatform
@@ -18,7 +20,11 @@ async def test_replicas_killed_at_random_moments(faults: FaultPlatform) -> None:
     async def inject() -> None:
         for moment, service in sorted(kills):
             await faults.stream.reached(moment)
-            replica = faults.chance.choice(faults.fleet.of(service))
+            # A replica killed a moment ago may not be back yet: kill one that runs (the full
+            # size's 30 kills once hit a dead one, which the supervisor then restarted once).
+            while not (running := [r for r in faults.fleet.of(service) if not r.exited()]):
+                await asyncio.sleep(0.1)
+            replica = faults.chance.choice(running)
             replica.kill()
             if service == "notification":
                 faults.repeats_allowed += 1
