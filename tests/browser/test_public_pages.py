@@ -26,6 +26,7 @@ from tests.integration.registration.steps import (
     registered,
     registrations_of,
 )
+from tests.integration.registration.test_public_pages import FORM_FIELDS
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
@@ -34,23 +35,7 @@ NARROWEST = {"width": 320, "height": 640}
 # 200% zoom of a 1280 px wide window lays the page out in 640 CSS pixels.
 ZOOMED = {"width": 640, "height": 450}
 # The form's fields in the order Tab reaches them (the honeypot is out of the tab order).
-TAB_ORDER = [
-    "organization_id",
-    "organization_name",
-    "organization_kind",
-    "organization_district",
-    "organization_website",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-    "contact_language",
-    "attendees",
-    "wants_to_present",
-    "interested_in_partnership",
-    "accessibility_needs",
-    "interpreter_needs",
-    "consent",
-]
+TAB_ORDER = FORM_FIELDS
 FOCUSED_ID = "() => document.activeElement && document.activeElement.id"
 SCROLL_WIDTH = "() => document.documentElement.scrollWidth"
 

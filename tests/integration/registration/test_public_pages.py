@@ -29,6 +29,7 @@ from tests.integration.registration.steps import (
 )
 from tests.integration.registration.test_cancel_page import WINTER_FORUM, browser, the_form
 
+# Every field of the registration form, in the order it is read.
 FORM_FIELDS = [
     "organization_id",
     "organization_name",
