@@ -19,8 +19,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.runtime import metrics, transient
-from services.runtime.transient import is_transient
+from services.runtime import metrics
+from services.runtime.transient import CANDIDATES, is_transient
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +208,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(Refused, _on_refused)
-    for transient_class in transient.CANDIDATES:
+    for transient_class in CANDIDATES:
         app.add_exception_handler(transient_class, _on_maybe_transient)
     document_problems(app)
 
