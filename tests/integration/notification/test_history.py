@@ -86,12 +86,12 @@ async def _outcomes(
     """(recipient, kind) → `sent` or the reason it was suppressed, once `count` are final (not
     counting invitations when `but_invitations`: those are left out, each checked to be about
     the past — whether one is planned at all depends on which topic was read first)."""
-    if but_invitations:
-        settled = await platform.settled(
-            count, 60, counting=lambda d: d["kind"] != "forum_invitation", forum_id=forum_id
-        )
-    else:
-        settled = await platform.settled(count, 60, forum_id=forum_id)
+    settled = await platform.settled(
+        count,
+        60,
+        counting=lambda d: not (but_invitations and d["kind"] == "forum_invitation"),
+        forum_id=forum_id,
+    )
     outcomes = {
         (d["recipient"], d["kind"]): d["reason"] if d["status"] == "suppressed" else d["status"]
         for d in settled
