@@ -4,6 +4,7 @@ and each must show in the checks' problems. Without this, a check that looked at
 report the same zeros as the suite's real run."""
 
 import dataclasses
+import re
 from email import policy
 from email.message import EmailMessage
 from uuid import uuid4
@@ -59,7 +60,10 @@ async def test_each_check_reports_the_damage_it_is_for(faults: FaultPlatform) ->
     assert f"1 accepted registrations lost: ['{lost}']" in problems
     assert f"1 accepted registrations without their fact: ['{lost}']" in problems
     assert "1 accepted registrations without their mail" in problems
-    assert f"mails sent twice: {faults.repeats_allowed + 1} Message-IDs" in problems
+    # Counted with any repeat the faults caused, which the allowance covered before.
+    repeated = re.search(r"mails sent twice: (\d+) Message-IDs", problems)
+    assert repeated is not None
+    assert int(repeated[1]) > faults.repeats_allowed
     assert "notifications: the topic (deduped) differs from the outbox per key" in problems
     assert f"forum {forum_id} registrations_confirmed: reported" in problems
     assert f"forum {forum_id} registrations_cancelled: reported" in problems

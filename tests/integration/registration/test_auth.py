@@ -3,6 +3,7 @@
 import asyncio
 import os
 import shutil
+import sys
 from pathlib import Path
 from uuid import uuid4
 
@@ -124,7 +125,10 @@ async def test_tokens_are_stored_hashed(service: RunningService) -> None:
 
 
 async def test_token_cli_prints_a_working_token(service: RunningService, tmp_path: Path) -> None:
-    executable = shutil.which("dialognet")
+    # The script pip installed beside this interpreter (pytest run from a venv not activated
+    # finds no `dialognet` on PATH), else the one on PATH.
+    beside = Path(sys.executable).with_name("dialognet")
+    executable = str(beside) if beside.exists() else shutil.which("dialognet")
     assert executable is not None, "the dialognet console script is not installed"
     database_url = service.settings.database_url
     assert database_url is not None
