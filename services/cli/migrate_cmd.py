@@ -25,9 +25,9 @@ class MigratedSchema:
 
 
 def migrate(data_dir: Path = DataDirOption) -> None:
-    """Apply what is not applied yet in each schema (the access store first, then every
-    service's); a second run changes nothing. Services still migrate at start-up, under the
-    same advisory lock, so running this while they start is safe."""
+    """Apply every schema's migrations not applied yet, then exit; a second run changes nothing."""
+    # The access store first, then every service's. Services still migrate at start-up, under
+    # the same advisory lock per schema, so running this while they start is safe.
     settings = settings_for(data_dir)
     schemas = migrated_schemas()
     _require_databases(settings, schemas)

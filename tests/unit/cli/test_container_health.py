@@ -25,7 +25,7 @@ class Health(http.server.BaseHTTPRequestHandler):
 def health_port() -> Iterator[int]:
     port = free_port()
     server = http.server.HTTPServer(("127.0.0.1", port), Health)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield port
     server.shutdown()

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
+import yaml
 
 from services.cli.service_catalog import SERVE
 from tests.security.test_walk import routes_of
@@ -30,6 +31,7 @@ from tests.unit.deploy.deploy_files import (
 # The oldest Kubernetes minor release we promise to run on; the manifests must validate there.
 KUBERNETES_VERSION = "1.31"
 NAMESPACE = "dialognet"
+OPS_CLIENT = K8S / "ops" / "kafka-client.yaml"
 RENDERED = {
     "base": lambda: rendered(BASE),
     **{name: (lambda n=name: overlay(n)) for name in OVERLAYS},
@@ -376,3 +378,25 @@ def test_ingress_routes_only_pages_and_apis_people_use() -> None:
 
 def test_overlays_exist_with_their_names() -> None:
     assert {path.name for path in (K8S / "overlays").iterdir()} == set(OVERLAYS)
+    assert {path.name for path in K8S.iterdir()} == {"base", "overlays", "ops"}
+
+
+# --- the operators' Kafka client ----------------------------------------------------------
+
+
+def test_the_operators_kafka_client_validates_and_is_let_in_by_the_listener() -> None:
+    documents = tuple(d for d in yaml.safe_load_all(OPS_CLIENT.read_text()) if d)
+    for document in documents:
+        if is_custom(document):
+            assert custom_resource_errors(document) == []
+        else:
+            assert kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
+    pod = one(documents, "Pod", "kafka-client")
+    labels = pod["metadata"]["labels"]
+    (cluster,) = objects(rendered(BASE), "Kafka").values()
+    (listener,) = cluster["spec"]["kafka"]["listeners"]
+    peers = [peer["podSelector"] for peer in listener["networkPolicyPeers"]]
+    assert any(selects(peer, labels) for peer in peers)
+    # Not one of the services' pods: their NetworkPolicies do not apply, nor their ACLs.
+    assert not policies_of(rendered(BASE), labels)
+    assert "ops" not in objects(rendered(BASE), "KafkaUser")
