@@ -35,7 +35,7 @@ async def profiling(pid: int, output: Path | None, work_dir: Path) -> AsyncItera
     with (work_dir / "py-spy.log").open("ab") as log:
         recorder = subprocess.Popen(
             [
-                *("py-spy", "record", "--nonblocking", "--rate", "250"),
+                *("py-spy", "record", "--nonblocking", "--subprocesses", "--rate", "250"),
                 *("--format", output_format, "-o", str(output), "-p", str(pid)),
             ],
             stdout=log,

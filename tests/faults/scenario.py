@@ -31,6 +31,7 @@ from tests.integration.registration import bodies
 from tests.integration.reporting.conftest import reporting_settings
 from tests.kafka.acls import platform_acls
 from tests.kafka.cluster import ApacheKafkaCluster, running_cluster
+from tests.mail_sink import RunningMailbox, running_mailbox
 
 SEED = 10  # the issue's number: the same faults at the same moments on every run
 CONVERGE_WITHIN_SECONDS = 240.0
@@ -65,6 +66,7 @@ class FaultPlatform:
     stream: Stream
     observed: Observed
     figures: Figures
+    mailbox: RunningMailbox
     chance: random.Random = field(default_factory=lambda: random.Random(SEED))
     # Mails that may go out twice with one Message-ID: one per fault that can cut a send
     # between the relay's answer and the row saying `sent`.
@@ -190,8 +192,6 @@ async def _forums(url: str, count: int, capacity: int) -> list[str]:
 @contextlib.asynccontextmanager
 async def fault_platform(lib: Path, folder: Path, size: Size) -> AsyncIterator[FaultPlatform]:
     """Everything up and the forums made; every process it started stopped afterwards."""
-    from tests.mail_sink import running_mailbox
-
     postgres = RestartablePostgres(folder / "postgres")
     postgres.start()
     try:
@@ -240,6 +240,7 @@ async def fault_platform(lib: Path, folder: Path, size: Size) -> AsyncIterator[F
                             reporting,
                         ),
                         Figures(),
+                        mailbox,
                     )
     finally:
         postgres.stop()

@@ -148,7 +148,9 @@ async def test_every_bad_message_ends_where_the_code_says_and_nothing_stalls(
         f"{consumer}: {placed[at].describe()} at {at}"
         for consumer, at in sorted(letters_due - set(by_source))
     ]
-    assert not missing, f"{len(missing)} messages not dead-lettered: {missing[:20]}"
+    assert not missing, (
+        f"{len(missing)} messages not dead-lettered: {missing[:20]}; {_consumers_state()}"
+    )
     unanswered = sorted(rejections_due - set(rejected))
     assert not unanswered, f"{len(unanswered)} commands not rejected: {unanswered[:20]}"
     assert len(by_source) == len(letters), "a message dead-lettered twice by one consumer"
@@ -174,6 +176,23 @@ async def test_every_bad_message_ends_where_the_code_says_and_nothing_stalls(
         every_service.reporting.public,
     ):
         assert (await client.get("/health/ready")).status_code == 200
+
+
+def _consumers_state() -> str:
+    """What the consumers did, for a failure's message: a stall shows as retries or lag."""
+    wanted = (
+        "dialognet_consumer_messages",
+        "dialognet_consumer_retries",
+        "dialognet_consumer_lag_messages",
+    )
+    samples = [
+        f"{sample.name}{sample.labels}={sample.value:g}"
+        for family in REGISTRY.collect()
+        if family.name in wanted
+        for sample in family.samples
+        if sample.name.endswith(("_total", "_messages")) and sample.value
+    ]
+    return "consumers: " + ", ".join(samples)
 
 
 def _letters(records: dict[str, list[Record]], topics: list[str]) -> list[Letter]:
