@@ -6,6 +6,7 @@ import typer
 
 from services.cli import (
     emit_cmd,
+    migrate_cmd,
     preview_cmd,
     replay_cmd,
     reporting_cmd,
@@ -23,6 +24,7 @@ app.command("up")(up_cmd.up)
 app.command("run")(run_cmd.run)
 app.command("emit")(emit_cmd.emit)
 app.command("replay")(replay_cmd.replay)
+app.command("migrate")(migrate_cmd.migrate)
 app.add_typer(token_cmd.app, name="token")
 app.add_typer(schemas_cmd.app, name="schemas")
 app.add_typer(preview_cmd.app, name="notification")

@@ -42,6 +42,7 @@ def with_database(
         return asyncio.run(connected())
     except PlatformNotFound as error:
         raise typer.BadParameter(str(error)) from error
-    except (OSError, asyncpg.PostgresError) as error:
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        # InterfaceError: a URL asyncpg cannot use (scheme, options); never echoes a password.
         typer.echo(f"cannot reach the {service} database: {error}", err=True)
         raise typer.Exit(2) from error
