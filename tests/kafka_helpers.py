@@ -1,13 +1,16 @@
-"""Plain aiokafka produce and consume for tests: no consumer group, read from the beginning."""
+"""Plain aiokafka produce and consume for tests: no consumer group, read from the beginning; and
+the topic configs a broker reports."""
 
 import asyncio
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 
 @dataclass(frozen=True)
@@ -128,3 +131,18 @@ async def read_to_end(bootstrap: str, topic: str, timeout: float = 10.0) -> list
     finally:
         await consumer.stop()
     return got
+
+
+async def topic_configs(
+    admin: AIOKafkaAdminClient, topics: Sequence[str]
+) -> dict[str, dict[str, str]]:
+    """Each topic's configuration as the broker reports it (DescribeConfigs: name → value)."""
+    responses = await admin.describe_configs(
+        [ConfigResource(ConfigResourceType.TOPIC, topic) for topic in topics]
+    )
+    found = {}
+    for response in responses:
+        for code, message, _type, topic, entries in response.resources:
+            assert code == 0, (topic, code, message)
+            found[topic] = {entry[0]: entry[1] for entry in entries}
+    return found

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from importlib import import_module
 
+from schemas.topics import Topic
 from services.runtime.platform import PlatformService
 from services.runtime.settings import Settings
 
@@ -23,12 +24,19 @@ PLATFORM_SERVICES: tuple[PlatformService, ...] = (
         port_setting="registration_port",
         links=(("registration API", ""), ("API docs", "/docs"), ("metrics", "/metrics")),
         outbox_schema="registration",
+        outbox_topics=(
+            Topic.ORGANIZATIONS,
+            Topic.FORUMS,
+            Topic.REGISTRATIONS,
+            Topic.INTAKE_REJECTED,
+        ),
     ),
     PlatformService(
         name="notification",
         port_setting="notification_port",
         links=(("notification API", "/docs"), ("deliveries", "/v1/deliveries")),
         outbox_schema="notification",
+        outbox_topics=(Topic.NOTIFICATIONS,),
     ),
     PlatformService(
         name="reporting",

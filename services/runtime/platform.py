@@ -18,6 +18,7 @@ import httpx
 from aiokafka.errors import KafkaError
 from pydantic import SecretStr
 
+from schemas.topics import Topic
 from services.runtime import data_dir
 from services.runtime.embedded import BrokerProcess, Infrastructure, infrastructure
 from services.runtime.kafka_topics import TopicCreationRefused, ensure_topics
@@ -52,7 +53,8 @@ class PlatformService:
     `/health/ready` there); `other_port_settings` name further ports it listens on (all are
     checked free before anything starts); `links` are the banner's lines (label, path);
     `outbox_schema` is the schema whose outbox (event log) is published again after the
-    embedded broker lost everything; `argv` defaults to `dialognet run NAME`. `enabled` says
+    embedded broker lost everything (and by `dialognet replay --service NAME`), `outbox_topics`
+    the topics that outbox publishes to; `argv` defaults to `dialognet run NAME`. `enabled` says
     whether `up` runs it with these settings (an embedded part is left out when an external one
     is configured); `environment` is what it gives every process `up` starts (e.g. where it
     listens), applied only when it is enabled."""
@@ -61,6 +63,7 @@ class PlatformService:
     port_setting: str
     links: tuple[tuple[str, str], ...] = ()
     outbox_schema: str | None = None
+    outbox_topics: tuple[Topic, ...] = ()
     argv: tuple[str, ...] | None = None
     other_port_settings: tuple[str, ...] = ()
     enabled: Callable[[Settings], bool] = always

@@ -18,7 +18,6 @@ from typing import Any
 
 import psutil
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError
 from pydantic import SecretStr
 
@@ -26,6 +25,7 @@ from services.runtime.embedded import die_with_parent, free_port, is_alive
 from services.runtime.settings import Settings
 from tests.kafka.acls import SERVICES, Acl
 from tests.kafka.certificates import BrokerTls, make_broker_tls
+from tests.kafka_helpers import topic_configs
 
 NODE_COUNT = 3
 # Three JVMs and the services share 2 cores and the tests' memory: a small heap is plenty for
@@ -230,11 +230,7 @@ class ApacheKafkaCluster:
     async def topic_configs(self, topic: str) -> dict[str, str]:
         """The topic's configuration as the brokers report it (name → value)."""
         async with self.admin() as admin:
-            (response,) = await admin.describe_configs(
-                [ConfigResource(ConfigResourceType.TOPIC, topic)]
-            )
-        ((_code, _message, _type, _name, entries),) = response.resources
-        return {entry[0]: entry[1] for entry in entries}
+            return (await topic_configs(admin, [topic]))[topic]
 
     def grant(self, acls: Sequence[Acl]) -> None:
         """Create `acls` (one JVM for all of them)."""

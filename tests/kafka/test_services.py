@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from schemas.topics import Topic, all_topics, topic_name
+from schemas.topics import Topic, all_topics, retention_by_topic, topic_name
 from services.runtime import kafka
 from services.runtime.settings import Settings
 from tests.integration.conftest import RunningService, running_registration
@@ -88,6 +88,8 @@ async def test_a_registration_reaches_every_service_through_sasl_ssl(
 async def test_the_services_created_their_topics_replicated_three_times(
     services: Services, kafka_platform: KafkaPlatform
 ) -> None:
+    """With the partitions, min.insync.replicas and retention they were created with
+    (services/runtime/kafka_topics.py), as the brokers report them."""
     cluster, prefix = kafka_platform.cluster, kafka_platform.base.topic_prefix
     async with cluster.admin() as admin:
         described = await admin.describe_topics(list(all_topics(prefix)))
@@ -97,8 +99,12 @@ async def test_the_services_created_their_topics_replicated_three_times(
         assert len(topic["partitions"]) == all_topics(prefix)[topic["topic"]]
         for partition in topic["partitions"]:
             assert sorted(partition["replicas"]) == [1, 2, 3], (topic["topic"], partition)
+    retention = retention_by_topic(prefix)
     for name in all_topics(prefix):
-        assert (await cluster.topic_configs(name))["min.insync.replicas"] == "2"
+        configs = await cluster.topic_configs(name)
+        assert configs["min.insync.replicas"] == "2"
+        wanted = retention[name].topic_configs()
+        assert {config: configs[config] for config in wanted} == wanted, name
 
 
 async def test_the_producers_are_idempotent(services: Services) -> None:

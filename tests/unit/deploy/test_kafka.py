@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from schemas.topics import Topic, all_topics, topic_name
+from schemas.topics import all_topics, retention_by_topic
 from services.runtime.settings import Settings
 from tests.kafka.acls import SERVICES, Acl, platform_acls, service_acls
 from tests.unit.deploy.deploy_files import (
@@ -29,10 +29,6 @@ RENDERED = {
 }
 REPLICATION = 3
 MIN_INSYNC = 2
-# Topics whose messages carry no contact data (forums: titles, venues and counts; notifications:
-# the recipient only as a hash, which notification keeps after an erasure too). Every other
-# topic, and the dead letters of those, carries personal data and is kept shorter.
-WITHOUT_PERSONAL_DATA = {topic_name(Topic.FORUMS), topic_name(Topic.NOTIFICATIONS)}
 # Strimzi's spelling of the tests' ACL fields.
 PATTERN_TYPES = {"literal": "LITERAL", "prefix": "PREFIXED"}
 
@@ -56,9 +52,17 @@ def prefixes(documents: tuple[dict[str, Any], ...]) -> tuple[str, str]:
     )
 
 
-def topic_settings(topic: str) -> dict[str, str]:
-    (row,) = [row for row in tab_separated(KAFKA_FILES / "topics.tsv") if row[0] == topic]
-    return {"partitions": row[1], "retention.ms": row[2], "segment.ms": row[3]}
+def kafka_topics(documents: tuple[dict[str, Any], ...]) -> dict[str, dict[str, Any]]:
+    """The KafkaTopics' specs by topic name."""
+    return {
+        topic["spec"].get("topicName", key): topic["spec"]
+        for key, topic in objects(documents, "KafkaTopic").items()
+    }
+
+
+def retention_of(spec: dict[str, Any]) -> dict[str, str]:
+    """A KafkaTopic's retention settings, spelled as the contract's topic_configs() spells them."""
+    return {name: str(spec["config"][name]) for name in ("retention.ms", "segment.ms")}
 
 
 # --- topics -------------------------------------------------------------------------------
@@ -81,34 +85,24 @@ def test_every_topic_of_the_contract_has_a_kafka_topic(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", RENDERED)
-def test_topics_with_personal_data_are_kept_shorter(name: str) -> None:
-    topics = {
-        topic["spec"].get("topicName", key): topic["spec"]["config"]
-        for key, topic in objects(rendered_as(name), "KafkaTopic").items()
-    }
-    kept = {topic: int(config["retention.ms"]) for topic, config in topics.items()}
-    personal = {topic for topic in kept if topic.removesuffix(".dlq") not in WITHOUT_PERSONAL_DATA}
-    assert max(kept[topic] for topic in personal) < min(
-        kept[topic] for topic in set(kept) - personal
-    )
-    for topic in personal:
-        # Kafka deletes closed segments only: a segment must roll well within the retention.
-        assert int(topics[topic]["segment.ms"]) <= kept[topic] // 7, topic
+def test_the_kafka_topics_keep_what_the_contract_says(name: str) -> None:
+    """retention.ms and segment.ms of schemas/topics.py (RETENTION), which says why."""
+    documents = rendered_as(name)
+    topic_prefix, _ = prefixes(documents)
+    retention = retention_by_topic(topic_prefix)
+    for topic, spec in kafka_topics(documents).items():
+        assert retention_of(spec) == retention[topic].topic_configs(), topic
 
 
-def test_compose_creates_the_same_topics_as_the_kafka_topics() -> None:
-    from_manifests = {
-        topic["spec"].get("topicName", key): topic["spec"]
-        for key, topic in objects(rendered(BASE), "KafkaTopic").items()
-    }
+def test_compose_creates_the_topics_of_the_contract() -> None:
+    """deploy/kafka/topics.tsv: name, partitions, retention.ms, segment.ms of each topic."""
+    partitions, retention = all_topics(TOPIC_PREFIX), retention_by_topic(TOPIC_PREFIX)
     rows = tab_separated(KAFKA_FILES / "topics.tsv")
-    assert {row[0] for row in rows} == set(all_topics(TOPIC_PREFIX)) == set(from_manifests)
-    for topic, spec in from_manifests.items():
-        assert topic_settings(topic) == {
-            "partitions": str(spec["partitions"]),
-            "retention.ms": str(spec["config"]["retention.ms"]),
-            "segment.ms": str(spec["config"]["segment.ms"]),
-        }, topic
+    assert sorted(row[0] for row in rows) == sorted(partitions)
+    for topic, count, retention_ms, segment_ms in rows:
+        assert int(count) == partitions[topic], topic
+        configs = {"retention.ms": retention_ms, "segment.ms": segment_ms}
+        assert configs == retention[topic].topic_configs(), topic
 
 
 # --- users and ACLs -----------------------------------------------------------------------
