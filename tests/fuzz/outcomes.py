@@ -50,6 +50,7 @@ def echoed_id(message: BadMessage) -> str:
     return bounded_text(message.envelope["event_id"], MAX_ECHOED_CHARS)
 
 
+READ_STEP_BYTES = 32_000_000
 Coordinates = tuple[str, int, int]  # topic, partition, offset
 Record = ConsumerRecord[bytes, bytes]
 # Whether what was read so far (records by topic) is all that is waited for.
@@ -99,7 +100,10 @@ class TopicReader:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             fetch_max_wait_ms=10,  # Tansu answers a waiting fetch only when this runs out
-            max_partition_fetch_bytes=2_000_000,
+            # The letters carry the originals (up to 1 MB each), all in one partition a topic: in
+            # steps of 2 MB the full size (some GB) had not been read back after 9 minutes.
+            max_partition_fetch_bytes=READ_STEP_BYTES,
+            fetch_max_bytes=5 * READ_STEP_BYTES,
         )
         await consumer.start()
         await consumer.topics()  # the services created them at start-up
