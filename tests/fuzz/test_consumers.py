@@ -4,7 +4,8 @@ flood: every message ends where the code says (a dead letter naming the reason, 
 nothing crashes, and a valid message after the flood on every partition is applied.
 
 Size: DIALOGNET_FUZZ_MESSAGES (1,000 by default; 10,000 for the full run), seed:
-DIALOGNET_FUZZ_SEED (printed; the same messages for the same seed)."""
+DIALOGNET_FUZZ_SEED (printed; the same kinds and mutations for the same seed, of valid samples
+made anew each run: their ids and times differ)."""
 
 import json
 import os
