@@ -48,9 +48,11 @@ STOP_GRACE_SECONDS = 5.0
 # How often the queue gauges are read at most.
 REPORT_SECONDS = 1.0
 FIRST_RETRY_SECONDS = 1.0
-# Writing what became of a mail while the database is away: a restart takes seconds.
+# Writing what became of a mail while the database is away: a restart takes seconds, and the
+# outcome should land within a second of its return, long before the sending timeout lets
+# another replica take the row again.
 FIRST_RECORD_RETRY_SECONDS = 0.2
-LONGEST_RECORD_RETRY_SECONDS = 5.0
+LONGEST_RECORD_RETRY_SECONDS = 1.0
 LONGEST_RETRY_SECONDS = 300.0
 
 
