@@ -35,6 +35,7 @@ from services.notification.mailer import Mailer, NotAttempted, SendFailed
 from services.notification.store import SCHEMA, deliveries
 from services.notification.store.deliveries import Claimed, Delivery, ForumNow
 from services.notification.writer import MailWriter, WriterLost
+from services.runtime.backoff import Backoff
 from services.runtime.db import Connection
 from services.runtime.outbox import Outgoing
 from services.runtime.transient import is_transient
@@ -241,8 +242,9 @@ class Sender:
         `sending` and went a second time (the fault suite saw 16 of them after one restart)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._policy.sending_timeout.total_seconds()
-        delay = FIRST_RECORD_RETRY_SECONDS
+        backoff = Backoff(FIRST_RECORD_RETRY_SECONDS, LONGEST_RECORD_RETRY_SECONDS)
         while True:
+            delay = backoff.next_delay()
             try:
                 async with self._pool.acquire() as conn:
                     await write(conn)
@@ -253,7 +255,6 @@ class Sender:
                 log.warning("delivery %s: recording its outcome failed (%s); again in %.1f s",
                             delivery.id, type(error).__name__, delay)  # fmt: skip
             await asyncio.sleep(delay)
-            delay = min(delay * 2, LONGEST_RECORD_RETRY_SECONDS)
 
     async def _finish_sent(self, delivery: Delivery) -> None:
         now = utc_now()

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from enum import StrEnum
 
 from services.runtime import metrics
-from services.runtime.consumer import Backoff
+from services.runtime.backoff import Backoff
 
 log = logging.getLogger(__name__)
 

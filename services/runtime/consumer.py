@@ -38,13 +38,11 @@ from faststream.message import StreamMessage
 
 from schemas.envelope import InvalidEnvelope, decode_envelope, utc_now
 from services.runtime import metrics
+from services.runtime.backoff import Backoff
 from services.runtime.deadletter import DeadLetter, DeadLetterProducer, send_to_dlq
 from services.runtime.transient import is_transient
 
 log = logging.getLogger(__name__)
-
-INITIAL_DELAY_SECONDS = 0.1
-MAX_DELAY_SECONDS = 30.0
 
 Item = TypeVar("Item")
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
@@ -107,25 +105,6 @@ class BatchHandler(Protocol[Item]):
         """Apply the batch in one transaction; one outcome per received message, in order.
         Unprocessable: the one message of a batch of one can never succeed."""
         ...
-
-
-class Backoff:
-    """Exponential delay between redeliveries of a transiently failing message."""
-
-    def __init__(
-        self, initial_seconds: float = INITIAL_DELAY_SECONDS, max_seconds: float = MAX_DELAY_SECONDS
-    ) -> None:
-        self._initial = initial_seconds
-        self._max = max_seconds
-        self._delay = initial_seconds
-
-    def next_delay(self) -> float:
-        delay = self._delay
-        self._delay = min(self._delay * 2, self._max)
-        return delay
-
-    def reset(self) -> None:
-        self._delay = self._initial
 
 
 class Envelopes:

@@ -17,7 +17,8 @@ from prometheus_client import REGISTRY
 
 from schemas.topics import Topic, topic_name
 from services.runtime import kafka, kafka_topics
-from services.runtime.consumer import Backoff, EnvelopeHandler, Outcome, Subscription, subscribe
+from services.runtime.backoff import Backoff
+from services.runtime.consumer import EnvelopeHandler, Outcome, Subscription, subscribe
 from services.runtime.deadletter import DeadLetterProducer, Headers
 from services.runtime.settings import Settings
 from tests.conftest import Infra

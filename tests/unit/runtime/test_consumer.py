@@ -17,8 +17,8 @@ from faststream.kafka.message import KafkaAckableMessage
 from prometheus_client import REGISTRY
 
 from schemas.envelope import decode_envelope
+from services.runtime.backoff import Backoff
 from services.runtime.consumer import (
-    Backoff,
     Batch,
     Outcome,
     Unprocessable,
