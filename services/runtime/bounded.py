@@ -5,11 +5,12 @@ ELLIPSIS = "…"
 
 def bounded_text(value: object, max_chars: int) -> str:
     """`value` as text of at most `max_chars` characters, cut with an ellipsis; always encodable
-    as UTF-8 (an unpaired surrogate from a JSON escape becomes `?`)."""
+    as UTF-8 (an unpaired surrogate from a JSON escape becomes `?`) and storable in PostgreSQL
+    (which holds no NUL in text or jsonb: it becomes `?` too)."""
     text = str(value)
     if len(text) > max_chars:
         text = text[: max_chars - len(ELLIPSIS)] + ELLIPSIS
-    return text.encode("utf-8", "replace").decode("utf-8")
+    return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "?")
 
 
 def bounded_utf8(text: str, max_bytes: int) -> bytes:

@@ -3,13 +3,17 @@ and the probes that were lost or blocked (deep JSON, huge numbers, bad headers, 
 a database failover)."""
 
 import json
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
+from secrets import token_hex
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
+from services.registration.intake import MAX_ECHOED_CHARS
+from services.runtime.bounded import bounded_text
 from tests.cli import run_dialognet
 from tests.integration.conftest import RunningService
 from tests.integration.registration.intake_commands import (
@@ -379,6 +383,33 @@ async def test_a_600_kb_command_yields_a_small_rejection_and_the_next_command_it
     assert producer_data["producer"] == "€" * 199 + "…"
     assert [e["field"] for e in producer_data["errors"]] == ["producer"]
     assert "at most 100 characters" in producer_data["errors"][0]["message"]
+
+
+async def test_a_command_whose_id_is_900_kb_or_holds_a_nul_is_rejected_once(
+    registration: RunningService,
+) -> None:
+    """Neither id fits the inbox as it is (a B-tree entry holds some 2.7 kB, PostgreSQL text no
+    NUL): both were dead-lettered as unexpected failures instead of answered."""
+    forum_id = await _schedule(registration)
+    huge = {**register_command(forum_id, "huge-id@example.org"), "event_id": token_hex(450_000)}
+    with_nul = {**register_command(forum_id, "nul-id@example.org"), "event_id": "befehl\x00eins"}
+    valid = register_command(forum_id, "after-odd-ids@example.org")
+    for message in (huge, huge, with_nul, with_nul, valid):
+        await _publish(registration, message, forum_id)
+
+    await _fact(registration, "registrations", valid["event_id"])
+    echoes = [bounded_text(huge["event_id"], MAX_ECHOED_CHARS), "befehl?eins"]
+    for echo in echoes:
+        rejection = await _fact(registration, "intake.rejected", echo)
+        assert rejection.value["data"]["status"] == 422
+        assert [e["field"] for e in rejection.value["data"]["errors"]] == ["event_id"]
+    rejections = await read_to_end(
+        registration.settings.bootstrap(), _topic(registration, "intake.rejected")
+    )
+    answered = Counter(message.value["data"]["command_event_id"] for message in rejections)
+    assert [answered[echo] for echo in echoes] == [1, 1]  # the second copies were duplicates
+    dead = await read_to_end(registration.settings.bootstrap(), _topic(registration, "intake.dlq"))
+    assert not [message for message in dead if message.key == forum_id]
 
 
 async def _intake_retries(service: RunningService) -> float:
