@@ -85,7 +85,8 @@ def letter_of(record: Record) -> Letter:
 
 
 class TopicReader:
-    """Reads topics from their beginning on, keeping every record, until told enough."""
+    """Reads topics from their beginning on, keeping every record, until told enough or to
+    where they ended."""
 
     def __init__(self, bootstrap: str, topics: list[str]) -> None:
         self._bootstrap = bootstrap
@@ -122,12 +123,31 @@ class TopicReader:
         if self._consumer is not None:
             await self._consumer.stop()
 
-    async def read_until(self, enough: Enough, timeout: float) -> None:
-        """Read until `enough` or `timeout` (the caller asserts on what was read)."""
+    async def end_offsets(self) -> dict[TopicPartition, int]:
+        """Where every partition read ends now: what a reader that reaches them has all of."""
+        assert self._consumer is not None
+        return dict(await self._consumer.end_offsets(list(self._consumer.assignment())))
+
+    async def read_until(
+        self, enough: Enough, timeout: float, ends: dict[TopicPartition, int] | None = None
+    ) -> bool:
+        """Read until `enough` holds and every partition is read to its offset in `ends`, or
+        `timeout`; whether it got there (the caller asserts on what was read)."""
         assert self._consumer is not None
         deadline = time.monotonic() + timeout
-        while not enough(self.records) and time.monotonic() < deadline:
+        while True:
+            if enough(self.records) and await self._reached(ends or {}):
+                return True
+            if time.monotonic() > deadline:
+                return False
             fetched = await self._consumer.getmany(timeout_ms=200, max_records=5000)
             for partition, records in fetched.items():
                 self.records[partition.topic].extend(records)
             await asyncio.sleep(0)
+
+    async def _reached(self, ends: dict[TopicPartition, int]) -> bool:
+        assert self._consumer is not None
+        for partition, end in ends.items():
+            if await self._consumer.position(partition) < end:
+                return False
+        return True

@@ -12,11 +12,12 @@ import os
 from collections import Counter
 from uuid import uuid4
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, TopicPartition
 from prometheus_client import REGISTRY
 
 from schemas.envelope import utc_now
 from schemas.topics import PARTITIONS, Topic, dlq_name, topic_name
+from services.runtime.consumer import Outcome
 from services.runtime.kafka import producer_options
 from services.runtime.settings import Settings
 from tests.fuzz import samples
@@ -51,6 +52,8 @@ SHARES = {
 # Seconds for the services to be through a thousand (they take some 15-30 per thousand here);
 # DIALOGNET_FUZZ_SECONDS_PER_THOUSAND shortens the wait of a full run to read its failure sooner.
 SECONDS_PER_THOUSAND = float(os.environ.get("DIALOGNET_FUZZ_SECONDS_PER_THOUSAND", "240"))
+# Reading the letters back once every consumer is through: the full run's some GB took seconds.
+READ_BACK_SECONDS = 120.0
 READ_BY_REPORTING = frozenset(topic for topic, names in CONSUMERS.items() if "reporting" in names)
 # Reasons every consumer gives for what is no envelope (schemas/envelope.py).
 NO_ENVELOPE_REASONS = ("not JSON", "not a JSON object", "missing envelope fields")
@@ -124,6 +127,7 @@ async def test_every_bad_message_ends_where_the_code_says_and_nothing_stalls(
     settings = every_service.settings
     restarts_before = _restarts()
     ignored_before = _consumed("notification", "processed")
+    finished_before = {consumer: _finished(consumer) for consumer in _EVERY_CONSUMER}
     messages = _flood()
     placed = await _publish(settings, messages)
     expected = _expected(placed)
@@ -131,30 +135,8 @@ async def test_every_bad_message_ends_where_the_code_says_and_nothing_stalls(
     rejections_due = {
         echoed_id(placed[at]) for (_, at), due in expected.items() if due is Verdict.REJECTED
     }
-    dlq_topics = [dlq_name(topic, settings.topic_prefix) for topic in CONSUMERS]
-    rejected_topic = topic_name(Topic.INTAKE_REJECTED, settings.topic_prefix)
-
-    async with TopicReader(settings.bootstrap(), [*dlq_topics, rejected_topic]) as reader:
-        seen_letters: set[tuple[str, Coordinates]] = set()
-        seen_rejected: set[str] = set()
-        read = Counter[str]()
-
-        def accounted(records: dict[str, list[Record]]) -> bool:
-            # Only the records new since the last call: going over all of them again after
-            # every fetch took 84% of the one core the services share with this test (py-spy,
-            # at 10,000 messages), and they fell behind.
-            for topic in dlq_topics:
-                new = records[topic][read[topic] :]
-                seen_letters.update((letter.consumer, letter.source) for letter in _letters(new))
-                read[topic] += len(new)
-            new = records[rejected_topic][read[rejected_topic] :]
-            seen_rejected.update(_command_id(record) for record in new)
-            read[rejected_topic] += len(new)
-            return seen_letters >= letters_due and seen_rejected >= rejections_due
-
-        await reader.read_until(accounted, SECONDS_PER_THOUSAND * max(1, len(messages) / 1000))
-        letters = [letter for topic in dlq_topics for letter in _letters(reader.records[topic])]
-        rejected = [_command_id(record) for record in reader.records[rejected_topic]]
+    await _every_consumer_through(placed, finished_before, len(messages))
+    letters, rejected = await _read_back(settings, rejections_due)
 
     by_source = {(letter.consumer, letter.source): letter for letter in letters}
     missing = [
@@ -162,7 +144,8 @@ async def test_every_bad_message_ends_where_the_code_says_and_nothing_stalls(
         for consumer, at in sorted(letters_due - set(by_source))
     ]
     assert not missing, (
-        f"{len(missing)} messages not dead-lettered: {missing[:20]}; {_consumers_state()}"
+        f"{len(missing)} messages not dead-lettered ({len(letters)} letters read): {missing[:20]}; "
+        f"{_consumers_state()}"
     )
     unanswered = sorted(rejections_due - set(rejected))
     assert not unanswered, f"{len(unanswered)} commands not rejected: {unanswered[:20]}"
@@ -189,6 +172,73 @@ async def test_every_bad_message_ends_where_the_code_says_and_nothing_stalls(
         every_service.reporting.public,
     ):
         assert (await client.get("/health/ready")).status_code == 200
+
+
+_EVERY_CONSUMER = sorted({consumer for names in CONSUMERS.values() for consumer in names})
+
+
+def _finished(consumer: str) -> float:
+    """The messages `consumer` is through with, whatever their outcome."""
+    return sum(_consumed(consumer, outcome) for outcome in Outcome)
+
+
+async def _every_consumer_through(
+    placed: dict[Coordinates, BadMessage], finished_before: dict[str, float], count: int
+) -> None:
+    """Wait until every consumer has finished as many messages as were placed on its topics:
+    a consumer counts a dead letter once the dead-letter topic has accepted it."""
+    due = Counter(consumer for message in placed.values() for consumer in CONSUMERS[message.topic])
+
+    async def through() -> bool:
+        return all(
+            _finished(consumer) - finished_before[consumer] >= number
+            for consumer, number in due.items()
+        )
+
+    try:
+        await until(through, SECONDS_PER_THOUSAND * max(1, count / 1000), "every message finished")
+    except AssertionError as stalled:
+        raise AssertionError(f"{stalled}: due {dict(due)}; {_consumers_state()}") from None
+
+
+async def _read_back(
+    settings: Settings, rejections_due: set[str]
+) -> tuple[list[Letter], list[str]]:
+    """Every dead letter, read to the end of the dead-letter topics as they are now (every
+    consumer is through), and the intake's rejections (published by its outbox relay, so read
+    until all due are there)."""
+    dlq_topics = [dlq_name(topic, settings.topic_prefix) for topic in CONSUMERS]
+    rejected_topic = topic_name(Topic.INTAKE_REJECTED, settings.topic_prefix)
+    async with TopicReader(settings.bootstrap(), [*dlq_topics, rejected_topic]) as reader:
+        ends = {
+            partition: end
+            for partition, end in (await reader.end_offsets()).items()
+            if partition.topic in dlq_topics
+        }
+        seen_rejected: set[str] = set()
+        read_rejected = 0
+
+        def all_rejections(records: dict[str, list[Record]]) -> bool:
+            # Only the records new since the last call: going over all of them after every
+            # fetch took most of the one core the services share with this test.
+            nonlocal read_rejected
+            new = records[rejected_topic][read_rejected:]
+            seen_rejected.update(_command_id(record) for record in new)
+            read_rejected += len(new)
+            return seen_rejected >= rejections_due
+
+        complete = await reader.read_until(all_rejections, READ_BACK_SECONDS, ends)
+        records = reader.records
+    letters = [letter for topic in dlq_topics for letter in _letters(records[topic])]
+    assert complete, (
+        f"not read back within {READ_BACK_SECONDS}s: dead-letter topics' ends {_by_partition(ends)}"
+        f", {len(letters)} letters read; {len(rejections_due - seen_rejected)} rejections missing"
+    )
+    return letters, [_command_id(record) for record in records[rejected_topic]]
+
+
+def _by_partition(offsets: dict[TopicPartition, int]) -> dict[str, int]:
+    return {f"{partition.topic}[{partition.partition}]": end for partition, end in offsets.items()}
 
 
 def _consumers_state() -> str:
