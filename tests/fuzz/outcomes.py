@@ -13,6 +13,7 @@ from schemas.topics import Topic
 from services.notification.facts import HANDLED_TYPES
 from services.registration.intake import MAX_ECHOED_CHARS
 from services.runtime.bounded import bounded_text
+from services.runtime.inbox import kept_id
 from tests.fuzz.bad_messages import ENVELOPE_KINDS, BadMessage
 
 # The consumers of each topic, by the name they give in a dead letter's `consumer` header.
@@ -48,6 +49,12 @@ def echoed_id(message: BadMessage) -> str:
     """The command id an `intake.rejected` fact of `message` names."""
     assert message.envelope is not None
     return bounded_text(message.envelope["event_id"], MAX_ECHOED_CHARS)
+
+
+def inbox_key(message: BadMessage) -> str:
+    """What the intake's inbox keeps of the command's id (services/registration/intake.py)."""
+    assert message.envelope is not None
+    return kept_id(str(message.envelope["event_id"]))
 
 
 READ_STEP_BYTES = 32_000_000
