@@ -19,7 +19,7 @@ from services.runtime.db import database_url_for
 from services.runtime.embedded import free_port
 from services.runtime.settings import Settings
 from tests.conftest import TEST_ADMIN_TOKEN, Infra, test_settings
-from tests.faults.checks import Observed, check
+from tests.faults.checks import Observed, check, on_their_way
 from tests.faults.figures import Figures, Recovery
 from tests.faults.postgres import RestartablePostgres
 from tests.faults.proxy import Target, TcpProxy, proxies
@@ -68,9 +68,9 @@ class FaultPlatform:
     figures: Figures
     mailbox: RunningMailbox
     chance: random.Random = field(default_factory=lambda: random.Random(SEED))
-    # Mails that may go out twice with one Message-ID: one per fault that can cut a send
-    # between the relay's answer and the row saying `sent`.
-    repeats_allowed: int = 0
+    # Mails that may go out twice with one Message-ID: those on their way (`sending`) when a
+    # fault that can cut a send between the relay's answer and the row saying `sent` struck.
+    may_repeat: set[str] = field(default_factory=set)
     _measuring: "list[asyncio.Task[Injected]]" = field(default_factory=list)
 
     @property
@@ -85,6 +85,13 @@ class FaultPlatform:
     async def hold(self, seconds: float) -> None:
         """Keep a fault on while the stream sends `seconds` worth of registrations."""
         await self.stream.reached(self.stream.attempts + int(seconds * self.size.rate_per_second))
+
+    async def sends_may_be_cut(self) -> None:
+        """Called about a fault that can cut sends (a notification replica killed, the
+        database away): the mails on their way now may go out once more. Called before such
+        a fault and after it, as long as the cut ones are still `sending` (the sending timeout,
+        15 s), so none claimed in between is missed."""
+        self.may_repeat |= await on_their_way(self.observed)
 
     def restored(self, kind: str, target: str) -> None:
         """A fault just ended (or a kill was done): measure, beside the stream and the next
@@ -130,7 +137,7 @@ class FaultPlatform:
         still found at the deadline."""
         deadline = time.monotonic() + CONVERGE_WITHIN_SECONDS
         while True:
-            outcome = await check(self.observed, self.stream, self.repeats_allowed)
+            outcome = await check(self.observed, self.stream, self.may_repeat)
             if not outcome.problems and await self.fleet.all_ready():
                 self.figures.repeated_mails = outcome.repeated_mails
                 return time.monotonic()
@@ -165,7 +172,7 @@ def _base_settings(cluster: ApacheKafkaCluster, database_url: str, data_dir: Pat
             # A mail left `sending` is taken again after this (120 s by default). At 5 s, as
             # long as the database cut, CI saw 2 mails of one cut repeated: their outcome could
             # not be recorded in time. Longer than any database fault here, such mails are
-            # recorded once it is back (the checks still allow one repeat per fault).
+            # recorded once it is back (the checks still allow those on their way to repeat).
             notification_sending_timeout_seconds=15.0,
         )
     )

@@ -16,9 +16,10 @@ async def test_database_and_broker_connections_cut(faults: FaultPlatform) -> Non
 
     async def inject() -> None:
         await faults.stream.reached(database_moment)
-        faults.repeats_allowed += 1  # a send cut before its row says `sent`
+        await faults.sends_may_be_cut()  # a send cut before its row says `sent`
         await faults.database_proxy.cut()
         await faults.hold(CUT_SECONDS)
+        await faults.sends_may_be_cut()  # the checks read the database around the proxy
         await faults.database_proxy.restore()
         faults.restored("database connections cut 5 s", "every replica ↔ PostgreSQL")
 

@@ -15,8 +15,9 @@ async def test_postgresql_restarted(faults: FaultPlatform) -> None:
     async def inject() -> None:
         await faults.stream.reached(moment)
         # A send can be cut between the relay's answer and the row saying so.
-        faults.repeats_allowed += 1
+        await faults.sends_may_be_cut()
         await asyncio.to_thread(faults.postgres.restart)  # the proxies and stream go on
+        await faults.sends_may_be_cut()
         faults.restored("PostgreSQL restart (immediate)", "PostgreSQL")
 
     await faults.segment(inject)
