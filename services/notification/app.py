@@ -104,7 +104,7 @@ async def running(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         # Stopped in reverse: the host (and with it the sender) before the mailer and the
         # writing process it uses.
         writer = MailWriter(settings.mail_from)
-        stack.callback(writer.close)
+        stack.push_async_callback(writer.close)
         await writer.start()
         mailer = Mailer(
             target,
