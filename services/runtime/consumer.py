@@ -39,7 +39,13 @@ from faststream.message import StreamMessage
 from schemas.envelope import InvalidEnvelope, decode_envelope, utc_now
 from services.runtime import metrics
 from services.runtime.backoff import Backoff
-from services.runtime.deadletter import DeadLetter, DeadLetterProducer, send_to_dlq
+from services.runtime.bounded import bounded_text
+from services.runtime.deadletter import (
+    MAX_REASON_CHARS,
+    DeadLetter,
+    DeadLetterProducer,
+    send_to_dlq,
+)
 from services.runtime.transient import is_transient
 
 log = logging.getLogger(__name__)
@@ -242,7 +248,9 @@ class Subscription(Generic[Item]):
             offset=record.offset,
             key=record.key,
             value=record.value,
-            error=reason,
+            # Storable and bounded: a reason may quote the input (pydantic quotes a NUL as it
+            # is), and reporting records every reason in PostgreSQL, which holds no NUL.
+            error=bounded_text(reason, MAX_REASON_CHARS),
             consumer=self.consumer,
         )
 

@@ -9,6 +9,8 @@ from schemas.topics import DLQ_SUFFIX
 from services.runtime.bounded import bounded_utf8
 
 MAX_ERROR_HEADER_BYTES = 1000
+# A dead letter's reason as kept (the header is cut to its bytes again).
+MAX_REASON_CHARS = 1000
 
 Headers = list[tuple[str, bytes]]
 
