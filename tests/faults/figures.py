@@ -20,6 +20,7 @@ class Figures:
     recoveries: list[Recovery] = field(default_factory=list)
     lost: int = 0
     repeated_mails: int = 0  # a mail sent again with the same Message-ID (a cut send)
+    on_their_way_at_faults: int = 0  # the mails that were allowed to repeat
     registrations_accepted: int = 0
     cancellations_accepted: int = 0
 
@@ -42,7 +43,8 @@ class Figures:
         lines.append(
             f"accepted registrations {self.registrations_accepted}, cancellations "
             f"{self.cancellations_accepted}; lost {self.lost}; mails repeated with the same "
-            f"Message-ID {self.repeated_mails}"
+            f"Message-ID {self.repeated_mails} (of {self.on_their_way_at_faults} on their way"
+            " when a fault that can cut a send struck)"
         )
         return lines
 

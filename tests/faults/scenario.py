@@ -140,6 +140,7 @@ class FaultPlatform:
             outcome = await check(self.observed, self.stream, self.may_repeat)
             if not outcome.problems and await self.fleet.all_ready():
                 self.figures.repeated_mails = outcome.repeated_mails
+                self.figures.on_their_way_at_faults = len(self.may_repeat)
                 return time.monotonic()
             if time.monotonic() > deadline:
                 raise AssertionError(
