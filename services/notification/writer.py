@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import signal
 import struct
 import sys
 from collections import deque
@@ -176,6 +177,9 @@ def _answer(request: bytes) -> bytes:
 
 def _serve() -> None:
     """The writing process: a request from stdin, its answer to stdout, until stdin ends."""
+    # Ctrl-C in a terminal reaches the whole process group: the service stops this process by
+    # closing its input, after the mails on their way are written.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     requests, answers = sys.stdin.buffer, sys.stdout.buffer
     while header := requests.read(_LENGTH.size):
         (length,) = _LENGTH.unpack(header)

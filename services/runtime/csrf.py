@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import HTTPException, Request, Response
 
@@ -35,7 +35,7 @@ class CsrfRefused(Exception):
 class CsrfProtection:
     """The signing key (one per service, shared by its replicas) and how the cookie is sent."""
 
-    key: bytes
+    key: bytes = field(repr=False)  # never in a log line or a traceback's locals
     secure_cookie: bool
 
     def token(self, binding: str) -> str:

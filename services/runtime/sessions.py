@@ -11,7 +11,7 @@ DIALOGNET_TOKEN_CACHE_SECONDS.
 import hashlib
 import hmac
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Request, Response
 
@@ -39,7 +39,7 @@ class Sessions:
     """One service's sessions. Cookies are per host, not per port: services on one host give
     theirs another `cookie_name` (and `path`), or signing in to one would sign out of another."""
 
-    key: bytes
+    key: bytes = field(repr=False)  # never in a log line or a traceback's locals
     lifetime_seconds: float
     secure_cookie: bool
     cookie_name: str = COOKIE_NAME

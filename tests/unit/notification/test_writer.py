@@ -3,6 +3,7 @@ child process over its pipes."""
 
 import asyncio
 import os
+import signal
 from email import message_from_bytes, policy
 
 import pytest
@@ -55,7 +56,7 @@ async def test_a_killed_writer_fails_what_it_owed_and_a_new_one_writes_the_next(
             for n in range(5)
         ]
         await asyncio.sleep(0)  # every request on its way before the kill
-        os.kill(first, 9)
+        os.kill(first, signal.SIGKILL)
         outcomes = await asyncio.gather(*owed, return_exceptions=True)
         written = await writer.write(mail, "<next@dialognet.example>")
         second = writer.pid
@@ -79,3 +80,18 @@ async def test_closing_ends_the_process() -> None:
     await writer.close()
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+async def test_ctrl_c_in_a_terminal_leaves_the_writer_to_the_service() -> None:
+    """SIGINT reaches the whole process group; the service ends the writer by closing its input."""
+    writer = MailWriter(SENDER)
+    await writer.start()
+    pid = writer.pid
+    try:
+        os.kill(pid, signal.SIGINT)
+        welcome = example_mail(Kind.PARTNER_WELCOME)
+        written = await writer.write(welcome, "<after@dialognet.example>")
+    finally:
+        await writer.close()
+    assert _message_id(written) == "<after@dialognet.example>"
+    assert writer.pid == pid

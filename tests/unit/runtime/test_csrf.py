@@ -5,6 +5,7 @@ import secrets
 import pytest
 
 from services.runtime.csrf import CsrfProtection, new_binding
+from services.runtime.sessions import Sessions
 
 KEY = secrets.token_bytes(32)
 
@@ -45,3 +46,12 @@ def test_bindings_are_random_and_cookie_safe() -> None:
 
     assert len(made) == 100
     assert all(len(binding) == 43 and binding.isascii() for binding in made)
+
+
+def test_no_signing_key_shows_in_a_repr(protection: CsrfProtection) -> None:
+    """A repr ends up in log lines and in tracebacks with their locals."""
+    sessions = Sessions(KEY, lifetime_seconds=3600, secure_cookie=False)
+    for shown in (repr(protection), repr(sessions)):
+        assert repr(KEY) not in shown
+        assert "key=" not in shown
+    assert "secure_cookie=False" in repr(protection)
