@@ -149,6 +149,10 @@ class _Child:
                 owed = self._owed.popleft()
                 if not owed.done():
                     owed.set_exception(WriterLost())
+            # A process whose answers can no longer be read (a frame beyond the bound) would
+            # live on beside its successor: ended here. One that closed its output has exited.
+            with contextlib.suppress(ProcessLookupError):
+                self._process.kill()
             await self._process.wait()
 
 
