@@ -12,11 +12,13 @@ bench/README.md for what the numbers mean.
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import math
+import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -181,9 +183,8 @@ class Round:
     mails: int
     seconds: float
     planned_seconds: float = math.nan  # service rounds: until the last fact was planned
-    # Service rounds: CPU seconds of the service process and of its children (the writer).
-    service_cpu: float = math.nan
-    writer_cpu: float = math.nan
+    # CPU seconds over the round of each part of the run (cpu_by_part), both kinds of round.
+    cpu: dict[str, float] = dataclasses.field(default_factory=dict)
 
     @property
     def per_second(self) -> float:
@@ -323,15 +324,51 @@ class Results:
         return percentile(self.latencies_ms, 0.99) if self.latencies_ms else math.nan
 
 
-def cpu_seconds(pid: int) -> tuple[float, float]:
-    """CPU time (user and system) of the process so far, and of its children (the writer)."""
-    process = psutil.Process(pid)
-    own = process.cpu_times()
-    children = sum(
-        child.cpu_times().user + child.cpu_times().system
-        for child in process.children(recursive=True)
-    )
-    return own.user + own.system, children
+PARTS = ("service", "writer", "sink", "postgres", "kafka", "bench")
+
+
+def cpu_by_part(service_pid: int, sink_pid: int) -> dict[str, float]:
+    """CPU time (user and system) so far of each part of the run: the service process, its
+    children (the writer), the sink, PostgreSQL's processes, the embedded Kafka (Tansu) and
+    this script. A PostgreSQL backend that ended meanwhile takes its time with it (the pools
+    keep theirs open through a round)."""
+    totals = dict.fromkeys(PARTS, 0.0)
+    service = psutil.Process(service_pid)
+    writers = {child.pid for child in service.children(recursive=True)}
+    for process in psutil.process_iter(["pid", "name", "cpu_times"]):
+        part = _part_of(process.info, service_pid, sink_pid, writers)
+        if part is not None and process.info["cpu_times"] is not None:
+            times = process.info["cpu_times"]
+            totals[part] += times.user + times.system
+    return totals
+
+
+def _part_of(
+    info: dict[str, object], service_pid: int, sink_pid: int, writers: set[int]
+) -> str | None:
+    pid, name = info["pid"], str(info["name"] or "")
+    if pid == service_pid:
+        return "service"
+    if pid in writers:
+        return "writer"
+    if pid == sink_pid:
+        return "sink"
+    if pid == os.getpid():
+        return "bench"
+    if name.startswith("postgres"):
+        return "postgres"
+    if "tansu" in name:
+        return "kafka"
+    return None
+
+
+@contextlib.contextmanager
+def cpu_over(round_cpu: dict[str, float], service_pid: int, sink_pid: int) -> Iterator[None]:
+    """Fills `round_cpu` with each part's CPU seconds over the block."""
+    before = cpu_by_part(service_pid, sink_pid)
+    yield
+    after = cpu_by_part(service_pid, sink_pid)
+    round_cpu.update({part: after[part] - before[part] for part in PARTS})
 
 
 async def measure(options: Options, platform: infra.Platform, work_dir: Path) -> Results:
@@ -372,21 +409,19 @@ async def measure(options: Options, platform: infra.Platform, work_dir: Path) ->
             for number in range(options.rounds):
                 first = (number + 1) * options.mails
                 await empty_sink(sink.base_url)
-                raw = await raw_loop(smtp_port, options.mails, options.connections, first)
-                results.raw_rounds.append(raw)
+                raw_cpu: dict[str, float] = {}
+                with cpu_over(raw_cpu, service.pid, sink.pid):
+                    raw = await raw_loop(smtp_port, options.mails, options.connections, first)
+                results.raw_rounds.append(dataclasses.replace(raw, cpu=raw_cpu))
                 await empty_sink(sink.base_url)
                 profile = options.profile if number == 0 else None
-                cpu_before = cpu_seconds(service.pid)
-                async with profiling(service.pid, profile, work_dir):
-                    served = await service_round(
-                        facts, platform, options.mails, first, f"Round {number + 1}"
-                    )
-                own, children = (
-                    after - before
-                    for after, before in zip(cpu_seconds(service.pid), cpu_before, strict=True)
-                )
-                served = dataclasses.replace(served, service_cpu=own, writer_cpu=children)
-                results.service_rounds.append(served)
+                served_cpu: dict[str, float] = {}
+                with cpu_over(served_cpu, service.pid, sink.pid):
+                    async with profiling(service.pid, profile, work_dir):
+                        served = await service_round(
+                            facts, platform, options.mails, first, f"Round {number + 1}"
+                        )
+                results.service_rounds.append(dataclasses.replace(served, cpu=served_cpu))
                 print(
                     f"   round {number + 1}: raw {raw.per_second:,.0f}/s, "
                     f"service {served.per_second:,.0f}/s (all planned after "
@@ -402,10 +437,16 @@ async def measure(options: Options, platform: infra.Platform, work_dir: Path) ->
     return results
 
 
-def cpu_ms(results: Results, which: str) -> float:
-    return percentile(
-        [getattr(served, which) / served.mails * 1000 for served in results.service_rounds], 0.5
-    )
+def cpu_ms(rounds: Sequence[Round], part: str) -> float:
+    """Median over the rounds of the part's CPU a mail, in ms."""
+    return percentile([each.cpu[part] / each.mails * 1000 for each in rounds], 0.5)
+
+
+def cpu_in_all(rounds: Sequence[Round]) -> tuple[str, str]:
+    """CPU a mail of the whole run, and by part (median of the rounds each)."""
+    shares = {part: cpu_ms(rounds, part) for part in PARTS}
+    parts = ", ".join(f"{part} {ms:.1f}" for part, ms in shares.items() if ms >= 0.05)
+    return f"{sum(shares.values()):.1f} ms", f"by part: {parts}"
 
 
 def report(options: Options, about: dict[str, str], results: Results) -> bool:
@@ -427,9 +468,11 @@ def report(options: Options, about: dict[str, str], results: Results) -> bool:
          f"service/raw {rounds}"),
         ("ratio, round by round", f"{results.median_round_ratio:.0%}",
          "median of each service round / the raw round before it"),
-        ("service CPU a mail", f"{cpu_ms(results, 'service_cpu'):.1f} ms",
-         f"the service process; its writer {cpu_ms(results, 'writer_cpu'):.1f} ms "
+        ("service CPU a mail", f"{cpu_ms(results.service_rounds, 'service'):.1f} ms",
+         f"the service process; its writer {cpu_ms(results.service_rounds, 'writer'):.1f} ms "
          "(median of the rounds)"),
+        ("CPU a mail, service", *cpu_in_all(results.service_rounds)),
+        ("CPU a mail, raw", *cpu_in_all(results.raw_rounds)),
         ("event → SMTP p50", f"{percentile(latencies, 0.5):.1f} ms",
          f"{len(latencies)} mails at {options.rate:g}/s"),
         ("event → SMTP p99", f"{results.p99_ms:.1f} ms",
