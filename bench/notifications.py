@@ -228,16 +228,12 @@ class Sent:
     planned_ms: list[float]
 
 
-async def sent_of(database_url: str, forum_id: UUID) -> Sent:
-    conn = await asyncpg.connect(database_url)
-    try:
-        rows = await conn.fetch(
-            "SELECT sent_at, created_at, event_occurred_at FROM notification.deliveries"
-            " WHERE forum_id = $1 AND status = 'sent'",
-            forum_id,
-        )
-    finally:
-        await conn.close()
+async def sent_of(conn: asyncpg.Connection, forum_id: UUID) -> Sent:
+    rows = await conn.fetch(
+        "SELECT sent_at, created_at, event_occurred_at FROM notification.deliveries"
+        " WHERE forum_id = $1 AND status = 'sent'",
+        forum_id,
+    )
     return Sent(
         len(rows),
         max((row["sent_at"] for row in rows), default=None),
@@ -248,14 +244,26 @@ async def sent_of(database_url: str, forum_id: UUID) -> Sent:
 
 
 async def all_sent(database_url: str, forum_id: UUID, count: int) -> Sent:
+    """Once `count` mails of the forum are sent. Watching costs the machine little: one
+    connection, a count a poll (the index on forum_id), the rows read once at the end — a new
+    connection and every row read again each 50 ms took CPU from the service being measured
+    (a PostgreSQL backend started 20 times a second) that the raw loop's rounds never paid."""
     deadline = time.monotonic() + SENT_WITHIN_SECONDS
-    while True:
-        sent = await sent_of(database_url, forum_id)
-        if sent.count >= count:
-            return sent
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{sent.count} of {count} mails sent in {SENT_WITHIN_SECONDS}s")
-        await asyncio.sleep(0.05)  # polling interval while the service sends
+    conn = await asyncpg.connect(database_url)
+    try:
+        while True:
+            done = await conn.fetchval(
+                "SELECT count(*) FROM notification.deliveries"
+                " WHERE forum_id = $1 AND status = 'sent'",
+                forum_id,
+            )
+            if done >= count:
+                return await sent_of(conn, forum_id)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{done} of {count} mails sent in {SENT_WITHIN_SECONDS}s")
+            await asyncio.sleep(0.05)  # polling interval while the service sends
+    finally:
+        await conn.close()
 
 
 async def service_round(

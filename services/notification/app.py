@@ -114,7 +114,13 @@ async def running(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
         )
         stack.push_async_callback(mailer.close)
         host = await stack.enter_async_context(
-            hosted(settings, service=SERVICE, schema=SCHEMA, migrations=MIGRATIONS)
+            hosted(
+                settings,
+                service=SERVICE,
+                schema=SCHEMA,
+                migrations=MIGRATIONS,
+                relay_linger_seconds=settings.notification_outbox_linger_ms / 1000,
+            )
         )
         async with host.pool.acquire() as conn:
             key = await signing_keys.signing_key(conn, SCHEMA, "unsubscribe")

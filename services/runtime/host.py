@@ -158,11 +158,17 @@ class ServiceHost:
 
 @contextlib.asynccontextmanager
 async def hosted(
-    settings: Settings, *, service: str, schema: str, migrations: str
+    settings: Settings,
+    *,
+    service: str,
+    schema: str,
+    migrations: str,
+    relay_linger_seconds: float = 0.0,
 ) -> AsyncIterator[ServiceHost]:
     """Open a service's host: pool and migrations of `schema`, the access store, the topics,
-    a producer, the outbox relay (not yet running); the caller subscribes, then `start()`s.
-    Everything is stopped in reverse when the block ends."""
+    a producer, the outbox relay (not yet running; lingering `relay_linger_seconds` after a
+    commit woke it); the caller subscribes, then `start()`s. Everything is stopped in reverse
+    when the block ends."""
     async with contextlib.AsyncExitStack() as stack:
         pool = await db.create_pool(
             settings.service_database_url(service),
@@ -179,7 +185,13 @@ async def hosted(
         producer = kafka.new_producer(settings)
         await producer.start()
         stack.push_async_callback(producer.stop)
-        relay = relay_for(settings, pool=pool, producer=producer, schema=schema)
+        relay = relay_for(
+            settings,
+            pool=pool,
+            producer=producer,
+            schema=schema,
+            linger_seconds=relay_linger_seconds,
+        )
         host = ServiceHost(
             service=service,
             settings=settings,

@@ -155,6 +155,7 @@ class OutboxRelay:
         topic_prefix: str,
         batch_size: int,
         poll_interval_seconds: float,
+        linger_seconds: float = 0.0,
     ) -> None:
         self._pool = pool
         self._producer = producer
@@ -162,6 +163,7 @@ class OutboxRelay:
         self._prefix = topic_prefix
         self._batch_size = batch_size
         self._poll_interval = poll_interval_seconds
+        self._linger = linger_seconds
         self._lock_key = relay_lock_key(schema)
         self._next_batch = NEXT_BATCH.format(schema=schema)
         self._pending_reported_at = 0.0
@@ -182,7 +184,10 @@ class OutboxRelay:
                         raise
                     _log_failed_round(error)
                     metrics.OUTBOX_PUBLISH_FAILURES.labels(self._schema).inc()
-                await self._wakeup.wait()
+                if await self._wakeup.wait() and self._linger:
+                    # Woken by a commit: the rows of the commits right behind it go in the same
+                    # round (settings.notification_outbox_linger_ms).
+                    await asyncio.sleep(self._linger)
         finally:
             await self._wakeup.close()
 
@@ -340,7 +345,12 @@ def _worth_another_round(error: Exception) -> bool:
 
 
 def relay_for(
-    settings: Settings, *, pool: asyncpg.Pool, producer: AIOKafkaProducer, schema: str
+    settings: Settings,
+    *,
+    pool: asyncpg.Pool,
+    producer: AIOKafkaProducer,
+    schema: str,
+    linger_seconds: float = 0.0,
 ) -> OutboxRelay:
     return OutboxRelay(
         pool=pool,
@@ -349,6 +359,7 @@ def relay_for(
         topic_prefix=settings.topic_prefix,
         batch_size=settings.outbox_batch_size,
         poll_interval_seconds=settings.outbox_poll_interval_seconds,
+        linger_seconds=linger_seconds,
     )
 
 

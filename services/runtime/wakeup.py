@@ -37,11 +37,16 @@ class Wakeup:
         listener.add_termination_listener(self._lost)
         self._listener = listener
 
-    async def wait(self) -> None:
-        """Until a NOTIFY (or the listener's loss, or `set()`), at most the poll interval."""
-        with contextlib.suppress(asyncio.TimeoutError):
+    async def wait(self) -> bool:
+        """Until a NOTIFY (or the listener's loss, or `set()`), at most the poll interval;
+        True when woken, False when the interval passed."""
+        woken = True
+        try:
             await asyncio.wait_for(self._event.wait(), self._poll_seconds)
+        except TimeoutError:
+            woken = False
         self._event.clear()
+        return woken
 
     def set(self) -> None:
         """Wake the loop now (work was added by this process)."""

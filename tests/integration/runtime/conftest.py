@@ -66,6 +66,7 @@ class Outbox:
         batch_size: int = 500,
         poll_interval_seconds: float = 1.0,
         through: ProducerWrapper | None = None,
+        linger_seconds: float = 0.0,
     ) -> AsyncIterator[OutboxRelay]:
         """A relay with its own pool and producer, as one replica of a service would have;
         `through` wraps the producer."""
@@ -80,7 +81,13 @@ class Outbox:
         )
         sending = cast(AIOKafkaProducer, through(producer)) if through else producer
         try:
-            yield relay_for(settings, pool=pool, producer=sending, schema=SCHEMA)
+            yield relay_for(
+                settings,
+                pool=pool,
+                producer=sending,
+                schema=SCHEMA,
+                linger_seconds=linger_seconds,
+            )
         finally:
             await producer.stop()
             await pool.close()

@@ -70,6 +70,40 @@ async def test_notify_wakes_the_relay_long_before_its_poll(settings: Settings) -
         assert time.monotonic() - started < 3.0
 
 
+async def _rounds_that_published(outbox: Outbox, commits: int, linger_seconds: float) -> int:
+    """Rows committed one transaction each, right after one another, to a relay that waits
+    for work: how many rounds published them (a round marks its rows in one statement, so they
+    share their published_at)."""
+    async with outbox.relay(poll_interval_seconds=3600.0, linger_seconds=linger_seconds) as relay:
+        task = await running(relay)
+        try:
+            await until(lambda: _listening(outbox), 20.0, "the relay listens")
+            for sequence in range(commits):
+                await outbox.append([event("forum-1", sequence)])
+            await until(outbox.none_pending, 20.0, "every event published")
+        finally:
+            await stop(task)
+    async with outbox.pool.acquire() as conn:
+        rounds: int = await conn.fetchval(
+            f"SELECT count(DISTINCT published_at) FROM {SCHEMA}.outbox"
+        )
+    return rounds
+
+
+async def test_a_lingering_relay_publishes_the_commits_right_behind_a_wake_up_in_one_round(
+    outbox: Outbox,
+) -> None:
+    # Notification's relay lingers (a commit a mail): its facts go out a round per burst.
+    assert await _rounds_that_published(outbox, commits=6, linger_seconds=2.0) == 1
+    published = await read_to_end(outbox.settings.bootstrap(), outbox.topic())
+    assert [message.value["data"]["sequence"] for message in published] == list(range(6))
+
+
+async def test_a_relay_without_linger_publishes_at_the_first_wake_up(outbox: Outbox) -> None:
+    # The registration service's: its events are waited for, each round goes at once.
+    assert await _rounds_that_published(outbox, commits=6, linger_seconds=0.0) > 1
+
+
 async def _listening_backends(outbox: Outbox) -> list[int]:
     async with outbox.pool.acquire() as conn:
         pids: list[int] = await conn.fetchval(
