@@ -98,26 +98,29 @@ class FactConsumer(Envelopes):
 
     async def apply(self, batch: Batch[dict[str, Any]]) -> list[Outcome]:
         async with self._pool.acquire() as conn, conn.transaction():
-            return [await self._handle_in(conn, received.item) for received in batch.received]
+            planned = _PlannedInFetch(self._policy.mail_domain)
+            outcomes = [
+                await self._handle_in(conn, received.item, planned) for received in batch.received
+            ]
+            await planned.write(conn)
+            return outcomes
 
-    async def _handle_in(self, conn: Connection, raw: dict[str, Any]) -> Outcome:
+    async def _handle_in(
+        self, conn: Connection, raw: dict[str, Any], planned: "_PlannedInFetch"
+    ) -> Outcome:
         kind = raw.get("type")
         # Not a string (a list is not even hashable): no type this consumer acts on either.
         if not isinstance(kind, str) or kind not in HANDLED_TYPES:
             return Outcome.PROCESSED
-        now = utc_now()  # a fact's own: its deliveries are listed after the earlier facts'
+        now = utc_now()
         event = _parsed(raw)
         entry = InboxEntry(CONSUMER, str(event.event_id))
         if not await inbox.claim(conn, schema=SCHEMA, entry=entry):
             return Outcome.DUPLICATE
-        planned = await self._apply(conn, event)
-        await deliveries.insert_planned(
-            conn,
-            planned,
-            mail_domain=self._policy.mail_domain,
-            now=now,
-            not_before=now + _hold(now - event.occurred_at),
-        )
+        if isinstance(event, OrganizationErased):
+            # The erasure rewrites the deliveries already planned: this fetch's too.
+            await planned.write(conn)
+        planned.add(await self._apply(conn, event), due=now + _hold(now - event.occurred_at))
         return Outcome.PROCESSED
 
     def _occasion(self, fact: FactRef) -> Occasion:
@@ -312,6 +315,28 @@ async def _erase(conn: Connection, event: OrganizationErased) -> None:
     data = event.data
     await known.erase_organization(conn, data.organization_id, data.erased_at)
     await deliveries.erase_organization(conn, data.organization_id, data.registration_ids)
+
+
+class _PlannedInFetch:
+    """The deliveries a fetch's facts planned, in the order planned, written in one statement
+    (at the end of the fetch's transaction, or before an erasure changes deliveries): a fact
+    a statement was a round trip and an insert of one row for every mail of a burst."""
+
+    def __init__(self, mail_domain: str) -> None:
+        self._mail_domain = mail_domain
+        self._planned: list[Planned] = []
+        self._due: list[datetime] = []
+
+    def add(self, planned: list[Planned], *, due: datetime) -> None:
+        self._planned += planned
+        self._due += [due] * len(planned)
+
+    async def write(self, conn: Connection) -> None:
+        if self._planned:
+            await deliveries.insert_planned(
+                conn, self._planned, mail_domain=self._mail_domain, due=self._due
+            )
+        self._planned, self._due = [], []
 
 
 def _fact_of(event: Envelope) -> FactRef:

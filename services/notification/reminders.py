@@ -75,5 +75,5 @@ class Reminders:
             occasion, forum, registered, reminder.due_at, self._policy.links
         )
         return await deliveries.insert_planned(
-            conn, planned, mail_domain=self._policy.mail_domain, now=utc_now()
+            conn, planned, mail_domain=self._policy.mail_domain, due=utc_now()
         )

@@ -70,14 +70,14 @@ async def insert_planned(
     planned: Sequence[Planned],
     *,
     mail_domain: str,
-    now: datetime,
-    not_before: datetime | None = None,
+    due: datetime | Sequence[datetime],
 ) -> int:
-    """Write the planned deliveries, due `not_before` (default now); one already there for the
-    same (event, recipient, kind) stays as it is. Returns how many were new."""
-    due = not_before or now
+    """Write the planned deliveries, due at `due` (one time for all, or one a delivery); one
+    already there for the same (event, recipient, kind) stays as it is. Returns how many were
+    new."""
     if not planned:
         return 0
+    due_each = [due] * len(planned) if isinstance(due, datetime) else list(due)
     rows = [
         (
             uuid4(),
@@ -92,12 +92,12 @@ async def insert_planned(
             item.registration_id,
             "suppressed" if item.suppressed else "queued",
             item.suppressed,
-            None if item.suppressed else due,
+            None if item.suppressed else item_due,
             message_id(item.occasion.event_id, item.recipient_hash, item.mail.kind, mail_domain),
             item.occasion.correlation_id,
             item.occasion.occurred_at,
         )
-        for item in planned
+        for item, item_due in zip(planned, due_each, strict=True)
     ]
     inserted = await conn.fetch(
         f"INSERT INTO notification.deliveries ({INSERTED})"
