@@ -270,18 +270,17 @@ class FactConsumer(Envelopes):
         event: RegistrationMade | RegistrationPromoted | RegistrationCancelled,
         occasion: Occasion,
     ) -> list[Planned]:
-        data = event.data
-        erased, forum = await known.registration_context(conn, data.organization_id, data.forum_id)
         saved = await known.save_registration(
             conn,
-            registration=_known(event, erased),
-            confirmed=data.status == "confirmed",
+            registration=_known(event),
+            confirmed=event.data.status == "confirmed",
             occurred_at=event.occurred_at,
         )
-        if erased:
+        if saved.organization_erased:
             return []  # no mail to a contact whose data was erased, not even from an old fact
-        owed = await self._ending_owed(conn, forum, saved, event.occurred_at)
-        return self._registration_mails(event, occasion, forum, saved) + owed
+        forum, registration = saved.forum, saved.registration
+        owed = await self._ending_owed(conn, forum, registration, event.occurred_at)
+        return self._registration_mails(event, occasion, forum, registration) + owed
 
     def _registration_mails(
         self,
@@ -360,19 +359,20 @@ def _ending(event: ForumCancelled | ForumHeld) -> ForumEnding:
 
 
 def _known(
-    event: RegistrationMade | RegistrationPromoted | RegistrationCancelled, erased: bool
+    event: RegistrationMade | RegistrationPromoted | RegistrationCancelled,
 ) -> KnownRegistration:
+    """As the fact tells it (store.known.save_registration leaves out an erased one's data)."""
     data: RegistrationFacts = event.data
     return KnownRegistration(
         id=data.registration_id,
         forum_id=data.forum_id,
         organization_id=data.organization_id,
-        organization_name=None if erased else data.organization_name,
+        organization_name=data.organization_name,
         status=data.status,
         attendees=data.attendees,
         waitlist_position=data.waitlist_position,
-        contact=None if erased else planning.recipient_of(data.contact),
-        cancel_token=None if erased else getattr(data, "cancel_token", None),
+        contact=planning.recipient_of(data.contact),
+        cancel_token=getattr(data, "cancel_token", None),
         registered_at=getattr(data, "registered_at", event.occurred_at),
         cancelled_by=getattr(data, "cancelled_by", None),
     )

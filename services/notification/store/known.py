@@ -4,6 +4,7 @@ Facts arrive in any order across topics; every upsert keeps the row of the lates
 (`updated_at` is the fact's occurred_at), and an erased organisation's contacts never come back.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -262,23 +263,6 @@ async def scheduled_after(
     ]
 
 
-async def registration_context(
-    conn: Connection, organization_id: UUID, forum_id: UUID
-) -> tuple[bool, KnownForum | None]:
-    """Whether the organisation was erased, and the forum: what a registration fact's mails
-    depend on, in one round trip (a fact is read in a handful; each one counts)."""
-    row = await conn.fetchrow(
-        "SELECT EXISTS (SELECT 1 FROM notification.organizations"
-        "   WHERE id = $1 AND erased_at IS NOT NULL) AS erased,"
-        f" {', '.join(f'f.{name}' for name in FORUM_COLUMNS.split(', '))}"
-        " FROM (SELECT 1) AS one LEFT JOIN notification.forums f ON f.id = $2",
-        organization_id,
-        forum_id,
-    )
-    assert row is not None
-    return bool(row["erased"]), _forum(row) if row["id"] is not None else None
-
-
 async def forum(conn: Connection, forum_id: UUID) -> KnownForum | None:
     row = await conn.fetchrow(
         f"SELECT {FORUM_COLUMNS} FROM notification.forums WHERE id = $1", forum_id
@@ -310,22 +294,40 @@ def _registration(row: asyncpg.Record) -> KnownRegistration:
     )
 
 
+@dataclass(frozen=True)
+class SavedRegistration:
+    """A registration as saved from its fact, with what its mails depend on."""
+
+    registration: KnownRegistration
+    organization_erased: bool
+    forum: KnownForum | None
+
+
 async def save_registration(
     conn: Connection,
     *,
     registration: KnownRegistration,
     confirmed: bool,
     occurred_at: datetime,
-) -> KnownRegistration:
+) -> SavedRegistration:
     """The registration as its latest fact tells it; a cancel token, once known, is kept (a
-    promotion or cancellation does not carry it); an erased organisation's stays erased."""
+    promotion or cancellation does not carry it); an erased organisation's stays erased — its
+    contact, name and token are not written at all. With it, whether the organisation was
+    erased and the forum as known: one round trip a registration fact, where reading those
+    first and saving then took two."""
     contact = registration.contact
+    forum_columns = ", ".join(f"f.{name} AS f_{name}" for name in KnownForum.__dataclass_fields__)
     row = await conn.fetchrow(
-        "INSERT INTO notification.registrations AS r (id, forum_id, organization_id,"
+        "WITH context AS (SELECT EXISTS (SELECT 1 FROM notification.organizations"
+        "   WHERE id = $3 AND erased_at IS NOT NULL) AS erased),"
+        " saved AS ("
+        " INSERT INTO notification.registrations AS r (id, forum_id, organization_id,"
         " organization_name, status, attendees, waitlist_position, contact_name, contact_email,"
         " contact_language, cancel_token, registered_at, confirmed_at, cancelled_by, updated_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
-        "         CASE WHEN $13 THEN $14::timestamptz END, $15, $14)"
+        " SELECT $1, $2, $3, CASE WHEN erased THEN NULL ELSE $4 END, $5, $6, $7,"
+        "        CASE WHEN erased THEN NULL ELSE $8 END, CASE WHEN erased THEN NULL ELSE $9 END,"
+        "        CASE WHEN erased THEN NULL ELSE $10 END, CASE WHEN erased THEN NULL ELSE $11 END,"
+        "        $12, CASE WHEN $13 THEN $14::timestamptz END, $15, $14 FROM context"
         " ON CONFLICT (id) DO UPDATE SET"
         "  status = CASE WHEN EXCLUDED.updated_at >= r.updated_at THEN EXCLUDED.status"
         "           ELSE r.status END,"
@@ -337,7 +339,9 @@ async def save_registration(
         "  registered_at = least(r.registered_at, EXCLUDED.registered_at),"
         "  confirmed_at = coalesce(r.confirmed_at, EXCLUDED.confirmed_at),"
         "  updated_at = greatest(r.updated_at, EXCLUDED.updated_at)"
-        f" RETURNING {REGISTRATION_COLUMNS}",
+        f" RETURNING {REGISTRATION_COLUMNS})"
+        f" SELECT saved.*, context.erased, {forum_columns}"
+        " FROM saved CROSS JOIN context LEFT JOIN notification.forums f ON f.id = $2",
         registration.id,
         registration.forum_id,
         registration.organization_id,
@@ -355,7 +359,12 @@ async def save_registration(
         registration.cancelled_by,
     )
     assert row is not None
-    return _registration(row)
+    forum = (
+        KnownForum(**{name: row[f"f_{name}"] for name in KnownForum.__dataclass_fields__})
+        if row["f_id"] is not None
+        else None
+    )
+    return SavedRegistration(_registration(row), bool(row["erased"]), forum)
 
 
 async def registrations_of(conn: Connection, forum_id: UUID) -> list[KnownRegistration]:
