@@ -8,17 +8,18 @@ from collections.abc import AsyncIterator
 import uvicorn
 from starlette.types import ASGIApp
 
+from services.runtime import http
+
 STARTUP_TIMEOUT_SECONDS = 30.0
 
 
 @contextlib.asynccontextmanager
 async def served(app: ASGIApp, port: int, what: str) -> AsyncIterator[str]:
     """Its lifespan runs too; yields the base URL. A start-up error is raised here."""
-    # proxy_headers off, as every service's serve() runs uvicorn: forwarded headers are the
-    # app's to judge; uvicorn's default would replace the peer before the app sees it.
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", proxy_headers=False
-    )
+    # With the options every service's serve() runs uvicorn with (keep-alive, forwarded
+    # headers left to the app), so a test's clients meet the server production runs.
+    options = http.server_options(app, host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(**options, lifespan="on")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS

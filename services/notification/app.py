@@ -9,7 +9,6 @@ from datetime import timedelta
 from email.utils import parseaddr
 from uuid import UUID
 
-import uvicorn
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
@@ -201,13 +200,9 @@ def create_app(settings: Settings) -> ASGIApp:
 def serve(settings: Settings) -> None:
     """Run the service until SIGTERM/SIGINT; several copies share the work (consumer group,
     deliveries and reminders claimed with SKIP LOCKED, one relay at a time)."""
-    uvicorn.run(
+    http.serve(
         create_app(settings),
         host=settings.notification_host,
         port=settings.notification_port,
-        loop="uvloop",
-        http="httptools",
-        access_log=False,
-        proxy_headers=False,
-        log_level=settings.log_level.lower(),
+        log_level=settings.log_level,
     )

@@ -6,7 +6,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
-import uvicorn
 from fastapi import FastAPI, Request, Response
 from starlette.types import ASGIApp
 
@@ -135,23 +134,17 @@ def app_from_environment() -> ASGIApp:
 
 
 def serve(settings: Settings) -> None:
-    """Run the service until SIGTERM/SIGINT (uvicorn handles both and runs the lifespan exit).
+    """Run the service until SIGTERM/SIGINT.
 
     With several workers each process is a full replica (its own pool, relay and intake
     consumer), exactly like several containers: the relay lock and the consumer group make
     that safe.
     """
     workers = settings.registration_workers
-    uvicorn.run(
+    http.serve(
         f"{__name__}:app_from_environment" if workers > 1 else create_app(settings),
-        factory=workers > 1,
         workers=workers,
         host=settings.registration_host,
         port=settings.registration_port,
-        loop="uvloop",
-        http="httptools",
-        access_log=False,
-        # Forwarded headers are ours to judge (settings.trust_forwarded_for), not uvicorn's.
-        proxy_headers=False,
-        log_level=settings.log_level.lower(),
+        log_level=settings.log_level,
     )

@@ -5,7 +5,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import uvicorn
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
@@ -109,13 +108,9 @@ def create_app(settings: Settings) -> ASGIApp:
 
 def serve(settings: Settings) -> None:
     """Run until SIGTERM/SIGINT. Several replicas share the consumer group and the read models."""
-    uvicorn.run(
+    http.serve(
         create_app(settings),
         host=settings.reporting_host,
         port=settings.reporting_port,
-        loop="uvloop",
-        http="httptools",
-        access_log=False,
-        proxy_headers=False,
-        log_level=settings.log_level.lower(),
+        log_level=settings.log_level,
     )

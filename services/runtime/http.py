@@ -1,5 +1,5 @@
 """HTTP plumbing every service shares: problem+json errors, the body size limit, request metrics,
-health, /metrics."""
+health, /metrics, and the server that runs a service's app."""
 
 import logging
 import sys
@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from http import HTTPStatus
 from typing import Any
 
+import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -23,6 +24,12 @@ from services.runtime import metrics
 from services.runtime.transient import CANDIDATES, is_transient
 
 log = logging.getLogger(__name__)
+
+# How long the server keeps an idle connection open: longer than any client's or proxy's idle
+# expiry (httpx and uvicorn's own default are both 5 s; nginx and cloud load balancers 60 s).
+# When the server closes first, a request the client sent on that connection at the same
+# instant fails (a ReadError to the client, a 502 from a proxy); the client must close first.
+KEEP_ALIVE_SECONDS = 75
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_DESCRIPTIONS = {
@@ -418,3 +425,29 @@ async def _run_check(check: Check) -> str:
     except Exception as error:  # a health check reports any failure, it never raises
         return f"failed: {type(error).__name__}"
     return "ok"
+
+
+def server_options(
+    app: ASGIApp | str, *, host: str, port: int, log_level: str, workers: int = 1
+) -> dict[str, Any]:
+    """uvicorn's options for a service's app (an import string of a factory when several
+    worker processes each build their own)."""
+    return {
+        "app": app,
+        "factory": isinstance(app, str),
+        "workers": workers,
+        "host": host,
+        "port": port,
+        "loop": "uvloop",
+        "http": "httptools",
+        "timeout_keep_alive": KEEP_ALIVE_SECONDS,
+        "access_log": False,
+        # Forwarded headers are ours to judge (settings.trust_forwarded_for), not uvicorn's.
+        "proxy_headers": False,
+        "log_level": log_level.lower(),
+    }
+
+
+def serve(app: ASGIApp | str, *, host: str, port: int, log_level: str, workers: int = 1) -> None:
+    """Run the app until SIGTERM/SIGINT (uvicorn handles both and runs the lifespan exit)."""
+    uvicorn.run(**server_options(app, host=host, port=port, log_level=log_level, workers=workers))

@@ -1,6 +1,6 @@
 """The import rules of docs/ARCHITECTURE.md, checked on the source: domain modules import only
 the contract and the standard library; the runtime and the contract know no service; no
-service imports another."""
+service imports another; only the runtime runs the HTTP server."""
 
 import ast
 import sys
@@ -57,3 +57,13 @@ def test_no_service_imports_another(service: str) -> None:
     for path in _modules(f"services/{service}"):
         for name in _imports(path):
             assert not name.startswith(others), f"{path.relative_to(ROOT)} imports {name}"
+
+
+def test_only_the_runtime_runs_the_http_server() -> None:
+    """Every service is served by services.runtime.http.serve, so each gets the same server
+    options (keep-alive longer than its clients', forwarded headers left to the app)."""
+    server = ROOT / "services" / "runtime" / "http.py"
+    for path in _modules("services"):
+        if path != server:
+            found = [name for name in _imports(path) if _top(name) == "uvicorn"]
+            assert found == [], f"{path.relative_to(ROOT)} imports {found}: use http.serve"

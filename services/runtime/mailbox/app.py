@@ -7,7 +7,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import uvicorn
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
@@ -85,12 +84,10 @@ def create_app(settings: Settings) -> ASGIApp:
 
 
 def serve(settings: Settings) -> None:
-    """Run the sink until SIGTERM/SIGINT (uvicorn handles both and runs the lifespan exit)."""
-    uvicorn.run(
+    """Run the sink until SIGTERM/SIGINT."""
+    http.serve(
         create_app(settings),
         host=settings.mailbox_host,
         port=settings.mailbox_port,
-        access_log=False,
-        proxy_headers=False,
-        log_level=settings.log_level.lower(),
+        log_level=settings.log_level,
     )

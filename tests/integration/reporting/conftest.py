@@ -1,15 +1,12 @@
 """The reporting service running in-process over real HTTP, beside a real broker and PostgreSQL,
 and the scripted history (the demo's, plus a few steps) its tests feed it."""
 
-import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import httpx
 import pytest
-import uvicorn
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.reporting.app import create_app
@@ -17,8 +14,8 @@ from services.runtime.embedded import free_port
 from services.runtime.settings import Settings
 from tests.conftest import TEST_ADMIN_TOKEN
 from tests.polling import until
+from tests.serving import served
 
-STARTUP_TIMEOUT_SECONDS = 30.0
 CONVERGE_SECONDS = 60.0
 
 
@@ -77,34 +74,13 @@ class RunningReporting:
 
 @contextlib.asynccontextmanager
 async def running_reporting(settings: Settings) -> AsyncIterator[RunningReporting]:
-    config = uvicorn.Config(
-        create_app(settings),
-        host="127.0.0.1",
-        port=settings.reporting_port,
-        log_level="warning",
-        lifespan="on",
-        proxy_headers=False,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-    while not server.started:
-        if task.done():
-            task.result()
-        if time.monotonic() > deadline:
-            raise AssertionError("reporting service did not start")
-        await asyncio.sleep(0.02)  # polling interval while uvicorn starts
-    base_url = f"http://127.0.0.1:{settings.reporting_port}"
     headers = {"Authorization": f"Bearer {TEST_ADMIN_TOKEN}"}
     async with (
+        served(create_app(settings), settings.reporting_port, "reporting service") as base_url,
         httpx.AsyncClient(base_url=base_url, headers=headers, timeout=30) as staff,
         httpx.AsyncClient(base_url=base_url, timeout=30) as public,
     ):
-        try:
-            yield RunningReporting(settings, base_url, staff, public)
-        finally:
-            server.should_exit = True
-            await task
+        yield RunningReporting(settings, base_url, staff, public)
 
 
 @pytest.fixture
