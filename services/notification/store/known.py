@@ -132,8 +132,10 @@ FORUM_COLUMNS = (
 )
 
 
-def _forum(row: asyncpg.Record) -> KnownForum:
-    return KnownForum(**{name: row[name] for name in KnownForum.__dataclass_fields__})
+def _forum(row: asyncpg.Record, prefix: str = "") -> KnownForum:
+    """The forum of a row whose columns are named as its fields, after `prefix` if one is given
+    (a forum read beside another table's columns)."""
+    return KnownForum(**{name: row[f"{prefix}{name}"] for name in KnownForum.__dataclass_fields__})
 
 
 async def save_forum(
@@ -359,11 +361,7 @@ async def save_registration(
         registration.cancelled_by,
     )
     assert row is not None
-    forum = (
-        KnownForum(**{name: row[f"f_{name}"] for name in KnownForum.__dataclass_fields__})
-        if row["f_id"] is not None
-        else None
-    )
+    forum = _forum(row, prefix="f_") if row["f_id"] is not None else None
     return SavedRegistration(_registration(row), bool(row["erased"]), forum)
 
 
